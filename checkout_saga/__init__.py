@@ -1,0 +1,1 @@
+"""The checkout saga's domain core: aggregates, pure decisions, ports. No I/O here."""

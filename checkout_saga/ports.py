@@ -1,0 +1,204 @@
+"""Ports: what the core needs from the outside world, as Protocols and plain data.
+
+The payment gateway speaks in domain terms. Adapters (the Stripe SDK adapter, the
+in-memory fake) translate provider responses into these snapshots and errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+import msgspec
+
+
+class PaymentIntentSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """What the provider says a payment intent is, at one moment."""
+
+    id: str
+    status: str  # Stripe's statuses: requires_payment_method, requires_confirmation,
+    # requires_action, processing, requires_capture, canceled, succeeded
+    amount: int
+    currency: str
+    amount_capturable: int = 0
+    amount_received: int = 0
+    client_secret: str | None = None
+    next_action_url: str | None = None
+    last_error_code: str | None = None
+    last_decline_code: str | None = None
+    last_error_message: str | None = None
+    latest_charge: str | None = None
+    checkout_id: str | None = None  # from metadata.checkout_id
+    created: int = 0
+
+
+class RefundSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """What the provider says a refund is."""
+
+    id: str
+    payment_intent_id: str
+    amount: int
+    currency: str
+    status: str  # pending, succeeded, failed, canceled, requires_action
+    failure_reason: str | None = None
+    refund_key: str | None = None  # our refund id, from metadata.refund_id
+    created: int = 0
+
+
+class PaymentEventNotice(msgspec.Struct, frozen=True, kw_only=True):
+    """A verified provider event (a Stripe webhook or an event read back from its API),
+    normalised for the saga. ``payment_intent`` / ``refund`` carry the object as the event
+    delivered it; consumers must not trust its order relative to other events."""
+
+    event_id: str  # evt_...
+    type: str  # e.g. payment_intent.succeeded
+    created: int
+    livemode: bool = False
+    payment_intent: PaymentIntentSnapshot | None = None
+    refund: RefundSnapshot | None = None
+    dispute_id: str | None = None
+    dispute_amount: int | None = None
+    dispute_reason: str | None = None
+    dispute_status: str | None = None
+    payment_intent_id: str | None = None  # set for charge/refund/dispute events too
+    checkout_id: str | None = None
+
+
+# --- errors a gateway raises -------------------------------------------------------------
+
+
+class PaymentGatewayError(Exception):
+    """Base of every error the gateway raises."""
+
+
+class CardDeclinedError(PaymentGatewayError):
+    """The card was declined. The intent (if Stripe returned it) goes back to
+    ``requires_payment_method``; the customer may try another card."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "card_declined",
+        decline_code: str | None = None,
+        payment_intent: PaymentIntentSnapshot | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.decline_code = decline_code
+        self.payment_intent = payment_intent
+
+
+class PaymentOutcomeUnknownError(PaymentGatewayError):
+    """The request may or may not have taken effect (timeout, connection error, 5xx,
+    409 concurrent idempotent request, lost reply). Resolve it by retrying with the same
+    idempotency key or by reading the intent back; never by blind compensation."""
+
+
+class PaymentRateLimitedError(PaymentOutcomeUnknownError):
+    """Stripe refused the request for load; retry later with the same key."""
+
+
+class PaymentProviderUnavailableError(PaymentGatewayError):
+    """The circuit breaker is open: the provider kept failing, calls fail fast."""
+
+
+class PaymentRequestRejectedError(PaymentGatewayError):
+    """Stripe refused the request as invalid (InvalidRequestError, IdempotencyError).
+    For an idempotency error or a parameter error this is a bug to surface loudly. ``code``
+    carries Stripe's error code (e.g. ``payment_intent_unexpected_state``) and
+    ``payment_intent`` the intent Stripe attached, when it did."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        payment_intent: PaymentIntentSnapshot | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+        self.payment_intent = payment_intent
+
+
+class RefundFailedError(PaymentGatewayError):
+    """The provider refused the refund outright (e.g. amount above what is refundable)."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- ports -------------------------------------------------------------------------------
+
+
+class PaymentGateway(Protocol):
+    """Every method that writes takes the saga's idempotency key; calling it again with
+    the same key and arguments must return the first result (never a second effect)."""
+
+    def create_payment_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        checkout_id: str,
+        order_id: str,
+        idempotency_key: str,
+        payment_method: str | None = None,
+        return_url: str | None = None,
+    ) -> PaymentIntentSnapshot:
+        """Create a manual-capture intent; confirm it in the same call when
+        ``payment_method`` is given."""
+        ...
+
+    def confirm_payment_intent(
+        self,
+        payment_intent_id: str,
+        *,
+        idempotency_key: str,
+        payment_method: str | None = None,
+        return_url: str | None = None,
+    ) -> PaymentIntentSnapshot: ...
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentSnapshot: ...
+
+    def find_payment_intents(self, checkout_id: str) -> list[PaymentIntentSnapshot]:
+        """Intents whose ``metadata.checkout_id`` is ``checkout_id`` (search)."""
+        ...
+
+    def capture_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str, amount: int | None = None
+    ) -> PaymentIntentSnapshot: ...
+
+    def cancel_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str
+    ) -> PaymentIntentSnapshot:
+        """Cancel; an already-cancelled intent is returned as it is (not an error)."""
+        ...
+
+    def create_refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: int,
+        refund_key: str,
+        idempotency_key: str,
+        reason: str | None = None,
+    ) -> RefundSnapshot: ...
+
+    def retrieve_refund(self, refund_id: str) -> RefundSnapshot: ...
+
+    def list_payment_intents(self, *, created_gte: int) -> Iterable[PaymentIntentSnapshot]: ...
+
+    def list_refunds(self, *, created_gte: int) -> Iterable[RefundSnapshot]: ...
+
+    def list_events(self, *, created_gte: int) -> Iterable[PaymentEventNotice]: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
