@@ -202,3 +202,41 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
         ...
+
+
+class EventStore(Protocol):
+    """Streams of events, appended atomically across streams with optimistic concurrency."""
+
+    def get(self, stream_id, fold, *, at_version: int | None = None):  # noqa: ANN001
+        """The state folded from the stream (up to ``at_version``), or None if it is empty."""
+        ...
+
+    def stream(self, stream_id, *, upto_version: int | None = None) -> list:  # noqa: ANN001
+        ...
+
+    def append(self, events) -> None:  # noqa: ANN001
+        """Record every event in one transaction, or none; a stream that moved on since it
+        was read raises ``checkout_saga.errors.ConcurrencyConflictError``."""
+        ...
+
+
+class SagaObserver(Protocol):
+    """Logs and metrics for the saga, kept out of the core (an adapter implements it)."""
+
+    def step_finished(self, *, checkout_id: str, step: str, idempotency_key: str, outcome: str,
+                      seconds: float) -> None: ...
+
+    def events_recorded(self, events: list) -> None: ...  # noqa: ANN001
+
+    def conflict_retried(self, *, operation: str, attempt: int) -> None: ...
+
+
+class NullObserver:
+    def step_finished(self, **_: object) -> None:
+        return None
+
+    def events_recorded(self, events: list) -> None:  # noqa: ANN001
+        return None
+
+    def conflict_retried(self, **_: object) -> None:
+        return None

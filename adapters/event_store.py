@@ -1,0 +1,124 @@
+"""The event store on the ``eventsourcing`` library (SQLite or PostgreSQL), with our
+msgspec events mapped by a custom Mapper, the library's aggregate cache with fast-forward
+(hot SKUs are not replayed from their first event), and multi-stream atomic appends."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+)
+
+from adapters.database import DatabaseConfig
+from checkout_saga.errors import ConcurrencyConflictError
+from events import codec
+from events.base import DomainEvent
+
+APPLICATION_NAME = "CheckoutSaga"
+
+
+class MsgspecMapper(Mapper):
+    """Stores our frozen msgspec events as JSON, topic ``"<Type>@<schema_version>"``;
+    older payload versions are upcast on the way back."""
+
+    def __init__(self) -> None:
+        super().__init__(transcoder=JSONTranscoder())
+
+    def to_stored_event(self, domain_event: DomainEvent) -> StoredEvent:  # type: ignore[override]
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=codec.topic_for(domain_event),
+            state=codec.encode(domain_event),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEvent:  # type: ignore[override]
+        return codec.decode(stored_event.topic, stored_event.state)
+
+
+class SagaApplication(Application):
+    name = APPLICATION_NAME
+
+    def construct_mapper(self) -> Mapper:
+        return MsgspecMapper()
+
+
+def library_env(db: DatabaseConfig, *, cache_size: int = 20000, pool_size: int = 10) -> dict[str, str]:
+    env = {
+        "AGGREGATE_CACHE_MAXSIZE": str(cache_size),
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",  # our states are immutable
+        "CREATE_TABLE": "y",
+    }
+    if db.is_postgres:
+        env.update({
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": db.dbname, "POSTGRES_HOST": db.host,
+            "POSTGRES_PORT": str(db.port), "POSTGRES_USER": db.user,
+            "POSTGRES_PASSWORD": db.password, "POSTGRES_POOL_SIZE": str(pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(pool_size), "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": "5",
+        })
+    else:
+        path = db.path or ":memory:"
+        if path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
+                    "SQLITE_LOCK_TIMEOUT": "10"})
+    return env
+
+
+class EventsourcingStore:
+    """Implements ``checkout_saga.ports.EventStore``."""
+
+    def __init__(self, db: DatabaseConfig, *, cache_size: int = 20000, pool_size: int = 10) -> None:
+        self.db = db
+        self.app = SagaApplication(env=library_env(db, cache_size=cache_size, pool_size=pool_size))
+
+    def get(self, stream_id: UUID, fold, *, at_version: int | None = None):
+        try:
+            return self.app.repository.get(stream_id, version=at_version, projector_func=fold)
+        except AggregateNotFoundError:
+            return None
+
+    def stream(self, stream_id: UUID, *, upto_version: int | None = None) -> list[DomainEvent]:
+        return list(self.app.events.get(stream_id, lte=upto_version))
+
+    def append(self, events: Sequence[DomainEvent]) -> None:
+        if not events:
+            return
+        try:
+            self.app.events.put(list(events))
+        except IntegrityError as exc:
+            raise ConcurrencyConflictError(f"a stream moved on: {exc}") from exc
+
+    def max_notification_id(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def notifications(self, start: int, limit: int):
+        """Stored events in recording order from notification id ``start`` (inclusive)."""
+        return self.app.recorder.select_notifications(start=start, limit=limit)
+
+    def all_events(self, batch: int = 5000):
+        """Every recorded event in recording order (for audit and rebuilds)."""
+        start = 1
+        while True:
+            page = self.app.recorder.select_notifications(start=start, limit=batch)
+            if not page:
+                return
+            for notification in page:
+                yield codec.decode(notification.topic, notification.state)
+            start = page[-1].id + 1
+
+    def decode(self, stored) -> DomainEvent:
+        return codec.decode(stored.topic, stored.state)
+
+    def close(self) -> None:
+        self.app.close()

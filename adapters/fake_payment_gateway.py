@@ -1,0 +1,270 @@
+"""An in-memory, deterministic PaymentGateway with Stripe's status machine, idempotency
+keys and injectable faults, for unit and property tests. It follows the same contract as
+the Stripe adapter (see tests/integration/test_payment_gateway_contract.py)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import count
+
+import msgspec
+
+from checkout_saga import ports
+
+DECLINES = {
+    "pm_card_chargeDeclined": "generic_decline",
+    "pm_card_chargeDeclinedInsufficientFunds": "insufficient_funds",
+}
+KNOWN_METHODS = {"pm_card_visa", "pm_card_mastercard", "pm_card_authenticationRequired",
+                 "pm_card_refundFail", *DECLINES}
+CANCELLABLE = {"requires_payment_method", "requires_confirmation", "requires_action",
+               "requires_capture", "processing"}
+
+# error_500: refused before any effect; timeout / drop_response: the effect happens and the
+# reply is lost; rate_limit: refused, no effect.
+FAULTS = ("error_500", "timeout", "drop_response", "rate_limit")
+
+
+@dataclass
+class _Intent:
+    id: str
+    amount: int
+    currency: str
+    checkout_id: str
+    status: str = "requires_payment_method"
+    payment_method: str | None = None
+    amount_capturable: int = 0
+    amount_received: int = 0
+    last_error: tuple[str, str | None, str] | None = None
+    charge_id: str | None = None
+    refunded: int = 0
+    created: int = 0
+
+    def snapshot(self) -> ports.PaymentIntentSnapshot:
+        code, decline, message = self.last_error or (None, None, None)
+        return ports.PaymentIntentSnapshot(
+            id=self.id, status=self.status, amount=self.amount, currency=self.currency,
+            amount_capturable=self.amount_capturable, amount_received=self.amount_received,
+            client_secret=f"{self.id}_secret_fake",
+            next_action_url=(f"https://fake.stripe.test/3ds/{self.id}"
+                             if self.status == "requires_action" else None),
+            last_error_code=code, last_decline_code=decline, last_error_message=message,
+            latest_charge=self.charge_id, checkout_id=self.checkout_id, created=self.created)
+
+
+@dataclass
+class FakePaymentGateway:
+    intents: dict[str, _Intent] = field(default_factory=dict)
+    refunds: dict[str, ports.RefundSnapshot] = field(default_factory=dict)
+    calls: list[tuple[str, str | None]] = field(default_factory=list)
+    captures: int = 0
+    available: bool = True
+    _faults: dict[str, list[str]] = field(default_factory=dict)
+    _idempotency: dict[str, tuple[object, object]] = field(default_factory=dict)
+    _ids: count = field(default_factory=lambda: count(1))
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # --- test controls ------------------------------------------------------------------
+
+    def inject(self, operation: str, fault: str, times: int = 1) -> None:
+        assert fault in FAULTS, fault
+        with self._lock:
+            self._faults.setdefault(operation, []).extend([fault] * times)
+
+    def authenticate(self, intent_id: str, *, succeed: bool = True) -> ports.PaymentIntentSnapshot:
+        """The customer finishing (or failing) 3-D Secure."""
+        with self._lock:
+            intent = self.intents[intent_id]
+            if intent.status == "requires_action":
+                if succeed:
+                    intent.status, intent.amount_capturable = "requires_capture", intent.amount
+                else:
+                    intent.status = "requires_payment_method"
+                    intent.last_error = ("payment_intent_authentication_failure", None,
+                                         "3-D Secure authentication failed")
+            return intent.snapshot()
+
+    def is_available(self) -> bool:
+        return self.available
+
+    def live_intents(self, checkout_id: str) -> list[ports.PaymentIntentSnapshot]:
+        return [i.snapshot() for i in self.intents.values()
+                if i.checkout_id == checkout_id and i.status in CANCELLABLE]
+
+    # --- the port -----------------------------------------------------------------------
+
+    def create_payment_intent(self, *, amount, currency, checkout_id, order_id, idempotency_key,
+                              payment_method=None, return_url=None):
+        params = ("create", amount, currency, checkout_id, order_id, payment_method)
+        return self._idempotent("create", idempotency_key, params, lambda: self._create(
+            amount, currency, checkout_id, payment_method))
+
+    def confirm_payment_intent(self, payment_intent_id, *, idempotency_key, payment_method=None,
+                               return_url=None):
+        params = ("confirm", payment_intent_id, payment_method)
+        return self._idempotent("confirm", idempotency_key, params, lambda: self._confirm(
+            self._intent(payment_intent_id), payment_method))
+
+    def retrieve_payment_intent(self, payment_intent_id):
+        with self._lock:
+            self._before("retrieve")
+            return self._intent(payment_intent_id).snapshot()
+
+    def find_payment_intents(self, checkout_id):
+        with self._lock:
+            self._before("search")
+            return [i.snapshot() for i in self.intents.values() if i.checkout_id == checkout_id]
+
+    def capture_payment_intent(self, payment_intent_id, *, idempotency_key, amount=None):
+        params = ("capture", payment_intent_id, amount)
+        return self._idempotent("capture", idempotency_key, params, lambda: self._capture(
+            self._intent(payment_intent_id), amount))
+
+    def cancel_payment_intent(self, payment_intent_id, *, idempotency_key):
+        params = ("cancel", payment_intent_id)
+        return self._idempotent("cancel", idempotency_key, params, lambda: self._cancel(
+            self._intent(payment_intent_id)))
+
+    def create_refund(self, *, payment_intent_id, amount, refund_key, idempotency_key, reason=None):
+        params = ("refund", payment_intent_id, amount, refund_key, reason)
+        return self._idempotent("refund", idempotency_key, params, lambda: self._refund(
+            self._intent(payment_intent_id), amount, refund_key))
+
+    def retrieve_refund(self, refund_id):
+        with self._lock:
+            return self.refunds[refund_id]
+
+    def list_payment_intents(self, *, created_gte: int) -> Iterable[ports.PaymentIntentSnapshot]:
+        with self._lock:
+            return [i.snapshot() for i in self.intents.values() if i.created >= created_gte]
+
+    def list_refunds(self, *, created_gte: int) -> Iterable[ports.RefundSnapshot]:
+        with self._lock:
+            return [r for r in self.refunds.values() if r.created >= created_gte]
+
+    def list_events(self, *, created_gte: int) -> Iterable[ports.PaymentEventNotice]:
+        return []
+
+    # --- machinery ----------------------------------------------------------------------
+
+    def _before(self, operation: str) -> str | None:
+        self.calls.append((operation, None))
+        if not self.available:
+            raise ports.PaymentOutcomeUnknownError("provider unreachable")
+        queue = self._faults.get(operation)
+        fault = queue.pop(0) if queue else None
+        if fault == "error_500":
+            raise ports.PaymentOutcomeUnknownError("500 from provider (injected)")
+        if fault == "rate_limit":
+            raise ports.PaymentRateLimitedError("429 from provider (injected)")
+        return fault
+
+    def _idempotent(self, operation: str, key: str, params: tuple, run):
+        with self._lock:
+            fault = self._before(operation)
+            if key in self._idempotency:
+                stored_params, outcome = self._idempotency[key]
+                if stored_params != params:
+                    raise ports.PaymentRequestRejectedError(
+                        "Keys for idempotent requests can only be used with the same parameters",
+                        code="idempotency_error", http_status=400)
+            else:
+                try:
+                    outcome = run()
+                except ports.PaymentGatewayError as exc:
+                    outcome = exc
+                self._idempotency[key] = (params, outcome)
+            if fault in ("timeout", "drop_response"):
+                raise ports.PaymentOutcomeUnknownError(f"reply lost ({fault}, injected)")
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
+
+    def _intent(self, intent_id: str) -> _Intent:
+        try:
+            return self.intents[intent_id]
+        except KeyError:
+            raise ports.PaymentRequestRejectedError(
+                f"No such payment_intent: '{intent_id}'", code="resource_missing",
+                http_status=404) from None
+
+    def _create(self, amount, currency, checkout_id, payment_method):
+        n = next(self._ids)
+        intent = _Intent(id=f"pi_fake{n:06d}", amount=amount, currency=currency,
+                         checkout_id=checkout_id, created=n)
+        self.intents[intent.id] = intent
+        if payment_method is None:
+            return intent.snapshot()
+        return self._confirm(intent, payment_method)
+
+    def _confirm(self, intent: _Intent, payment_method):
+        if intent.status not in ("requires_payment_method", "requires_confirmation", "requires_action"):
+            raise self._unexpected(intent, "confirm")
+        method = payment_method or intent.payment_method
+        if method is None:
+            raise ports.PaymentRequestRejectedError("no payment method", code="parameter_missing",
+                                                    http_status=400)
+        if method not in KNOWN_METHODS:
+            raise ports.PaymentRequestRejectedError(f"No such PaymentMethod: '{method}'",
+                                                    code="resource_missing", http_status=400)
+        intent.payment_method = method
+        if method in DECLINES:
+            intent.status = "requires_payment_method"
+            intent.last_error = ("card_declined", DECLINES[method], "Your card was declined.")
+            raise ports.CardDeclinedError("Your card was declined.", code="card_declined",
+                                          decline_code=DECLINES[method],
+                                          payment_intent=intent.snapshot())
+        intent.last_error = None
+        if method == "pm_card_authenticationRequired" and intent.status != "requires_action":
+            intent.status = "requires_action"
+            return intent.snapshot()
+        intent.status, intent.amount_capturable = "requires_capture", intent.amount
+        return intent.snapshot()
+
+    def _capture(self, intent: _Intent, amount):
+        if intent.status != "requires_capture":
+            raise self._unexpected(intent, "capture")
+        captured = amount if amount is not None else intent.amount
+        intent.status, intent.amount_received, intent.amount_capturable = "succeeded", captured, 0
+        intent.charge_id = f"ch_{intent.id[3:]}"
+        self.captures += 1
+        return intent.snapshot()
+
+    def _cancel(self, intent: _Intent):
+        if intent.status == "canceled":
+            return intent.snapshot()
+        if intent.status not in CANCELLABLE:
+            raise self._unexpected(intent, "cancel")
+        intent.status, intent.amount_capturable = "canceled", 0
+        return intent.snapshot()
+
+    def _refund(self, intent: _Intent, amount: int, refund_key: str):
+        if intent.status != "succeeded":
+            raise ports.RefundFailedError("payment was not captured", code="charge_not_captured")
+        if amount > intent.amount_received - intent.refunded:
+            raise ports.RefundFailedError("amount too large", code="amount_too_large")
+        failing = intent.payment_method == "pm_card_refundFail"
+        if not failing:
+            intent.refunded += amount
+        refund = ports.RefundSnapshot(
+            id=f"re_fake{next(self._ids):06d}", payment_intent_id=intent.id, amount=amount,
+            currency=intent.currency, status="pending" if failing else "succeeded",
+            refund_key=refund_key)
+        self.refunds[refund.id] = refund
+        return refund
+
+    def fail_pending_refund(self, refund_id: str) -> ports.RefundSnapshot:
+        with self._lock:
+            refund = msgspec.structs.replace(self.refunds[refund_id], status="failed",
+                                             failure_reason="expired_or_canceled_card")
+            self.refunds[refund_id] = refund
+            return refund
+
+    @staticmethod
+    def _unexpected(intent: _Intent, action: str) -> ports.PaymentRequestRejectedError:
+        return ports.PaymentRequestRejectedError(
+            f"You cannot {action} this PaymentIntent because it has a status of {intent.status}.",
+            code="payment_intent_unexpected_state", http_status=400,
+            payment_intent=intent.snapshot())

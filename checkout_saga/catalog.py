@@ -1,0 +1,57 @@
+"""Catalog aggregates: Product and Seller."""
+
+from __future__ import annotations
+
+from events.catalog import ProductUpserted, SellerUpdated
+from checkout_saga.state import State, advanced, make_fold
+
+
+class ProductState(State, frozen=True, kw_only=True):
+    sku: str
+    name: str
+    unit_amount: int
+    currency: str
+    seller_id: str
+    active: bool
+
+
+class SellerState(State, frozen=True, kw_only=True):
+    seller_id: str
+    charges_enabled: bool
+
+
+def _product_upserted(state: ProductState | None, e: ProductUpserted) -> ProductState:
+    fields = dict(
+        sku=e.sku,
+        name=e.name,
+        unit_amount=e.unit_amount,
+        currency=e.currency,
+        seller_id=e.seller_id,
+        active=e.active,
+    )
+    if state is None:
+        return ProductState(
+            id=e.originator_id,
+            version=e.originator_version,
+            created_at=e.occurred_at,
+            updated_at=e.occurred_at,
+            **fields,
+        )
+    return advanced(state, e, **fields)
+
+
+def _seller_updated(state: SellerState | None, e: SellerUpdated) -> SellerState:
+    if state is None:
+        return SellerState(
+            id=e.originator_id,
+            version=e.originator_version,
+            created_at=e.occurred_at,
+            updated_at=e.occurred_at,
+            seller_id=e.seller_id,
+            charges_enabled=e.charges_enabled,
+        )
+    return advanced(state, e, charges_enabled=e.charges_enabled)
+
+
+fold_product = make_fold({ProductUpserted: _product_upserted})
+fold_seller = make_fold({SellerUpdated: _seller_updated})

@@ -1,0 +1,376 @@
+"""The Checkout aggregate: the saga's state, folded from its own stream.
+
+Statuses (CONTRACT §3.1): processing, awaiting_payment, requires_action, completed, failed,
+cancelled, expired, needs_attention; plus resolved (an operator closed a needs_attention).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from checkout_saga.ids import checkout_id_of
+from checkout_saga.state import State, advanced, make_fold
+from events import checkout as ev
+from events.base import LineItem
+
+TERMINAL = frozenset({"completed", "failed", "cancelled", "expired", "resolved"})
+COMPENSATED_TERMINAL = frozenset({"failed", "cancelled", "expired"})
+
+
+class PendingStep(msgspec.Struct, frozen=True, kw_only=True):
+    """An intention recorded without its outcome yet: recovery re-runs it with its key."""
+
+    step: str
+    idempotency_key: str
+    attempt: int = 0
+    retry_at: datetime | None = None
+    payment_method: str | None = None
+    return_url: str | None = None
+
+
+class Compensation(msgspec.Struct, frozen=True, kw_only=True):
+    target_status: str
+    reason_code: str
+    reason: str
+    remaining: tuple[str, ...]
+    attempt: int = 0
+    retry_at: datetime | None = None
+    last_error: str | None = None
+
+
+class Failure(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    message: str
+
+
+class PaymentError(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    decline_code: str | None = None
+    message: str | None = None
+
+
+class CheckoutState(State, frozen=True, kw_only=True):
+    checkout_session_id: str
+    request_fingerprint: str
+    customer_id: str | None
+    customer_email: str | None
+    currency: str
+    items: tuple[LineItem, ...]
+    amount_subtotal: int
+    amount_tax: int
+    amount_shipping: int
+    amount_total: int
+    payment_method: str | None
+    return_url: str | None
+    expires_at: datetime
+    status: str = "processing"
+    stock: str = "none"  # none | reserved | committed | released | refused
+    order_id: str | None = None
+    order_number: str | None = None
+    payment_intent_id: str | None = None
+    client_secret: str | None = None
+    payment_status: str | None = None  # the intent's status as last observed
+    next_action_url: str | None = None
+    last_payment_error: PaymentError | None = None
+    amount_capturable: int = 0
+    amount_captured: int = 0
+    charge_id: str | None = None
+    pending: PendingStep | None = None
+    confirm_attempts: int = 0
+    compensation: Compensation | None = None
+    failure: Failure | None = None
+    attention_reason: str | None = None
+    resolution_note: str | None = None
+
+    @property
+    def checkout_id(self) -> str:
+        return checkout_id_of(self.id)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def intent_may_be_live(self) -> bool:
+        return self.payment_status not in ("canceled", "succeeded") and (
+            self.payment_intent_id is not None or self.create_intent_requested
+        )
+
+    @property
+    def create_intent_requested(self) -> bool:
+        return self.payment_intent_id is None and self.payment_status == "creating"
+
+
+def _started(_: CheckoutState | None, e: ev.CheckoutStarted) -> CheckoutState:
+    return CheckoutState(
+        id=e.originator_id,
+        version=e.originator_version,
+        created_at=e.occurred_at,
+        updated_at=e.occurred_at,
+        checkout_session_id=e.checkout_session_id,
+        request_fingerprint=e.request_fingerprint,
+        customer_id=e.customer_id,
+        customer_email=e.customer_email,
+        currency=e.currency,
+        items=tuple(e.items),
+        amount_subtotal=e.amount_subtotal,
+        amount_tax=e.amount_tax,
+        amount_shipping=e.amount_shipping,
+        amount_total=e.amount_total,
+        payment_method=e.payment_method,
+        return_url=e.return_url,
+        expires_at=e.expires_at,
+    )
+
+
+def _stock_reserved(s: CheckoutState, e: ev.StockReserved) -> CheckoutState:
+    return advanced(s, e, stock="reserved")
+
+
+def _stock_refused(s: CheckoutState, e: ev.StockReservationRefused) -> CheckoutState:
+    return advanced(s, e, stock="refused")
+
+
+def _order_attached(s: CheckoutState, e: ev.OrderAttached) -> CheckoutState:
+    return advanced(s, e, order_id=e.order_id, order_number=e.order_number)
+
+
+def _step_requested(s: CheckoutState, e: ev.PaymentStepRequested) -> CheckoutState:
+    pending = PendingStep(
+        step=e.step,
+        idempotency_key=e.idempotency_key,
+        payment_method=e.payment_method,
+        return_url=e.return_url,
+    )
+    changes: dict = {"pending": pending}
+    if e.step == "create_intent" and s.payment_intent_id is None:
+        changes["payment_status"] = "creating"
+    if e.step == "confirm":
+        changes["confirm_attempts"] = s.confirm_attempts + 1
+        changes["status"] = "processing"
+    return advanced(s, e, **changes)
+
+
+def _step_unknown(s: CheckoutState, e: ev.PaymentStepOutcomeUnknown) -> CheckoutState:
+    pending = s.pending
+    if pending is None or pending.idempotency_key != e.idempotency_key:
+        return advanced(s, e)
+    return advanced(
+        s, e, pending=msgspec.structs.replace(pending, attempt=e.attempt, retry_at=e.retry_at)
+    )
+
+
+def _step_completed(s: CheckoutState, e: ev.PaymentStepCompleted) -> CheckoutState:
+    pending = s.pending
+    if pending is not None and pending.idempotency_key == e.idempotency_key:
+        pending = None
+    return advanced(s, e, pending=pending, payment_status=e.status)
+
+
+def _intent_created(s: CheckoutState, e: ev.PaymentIntentCreated) -> CheckoutState:
+    pending = s.pending if s.pending and s.pending.step != "create_intent" else None
+    return advanced(
+        s,
+        e,
+        payment_intent_id=e.payment_intent_id,
+        client_secret=e.client_secret,
+        payment_status="created",  # what it became is recorded by the observation that follows
+        pending=pending,
+    )
+
+
+def _settled_forward(s: CheckoutState, status: str) -> str:
+    """The status a forward payment observation leads to, unless the saga is undoing."""
+    if s.compensation is not None or s.is_terminal or s.status == "needs_attention":
+        return s.status
+    return status
+
+
+def _declined(s: CheckoutState, e: ev.PaymentDeclined) -> CheckoutState:
+    return advanced(
+        s,
+        e,
+        payment_intent_id=e.payment_intent_id or s.payment_intent_id,
+        payment_status="requires_payment_method",
+        last_payment_error=PaymentError(code=e.code, decline_code=e.decline_code, message=e.message),
+        next_action_url=None,
+        pending=None,
+        status=_settled_forward(s, "awaiting_payment"),
+    )
+
+
+def _action_required(s: CheckoutState, e: ev.PaymentActionRequired) -> CheckoutState:
+    return advanced(
+        s,
+        e,
+        payment_status="requires_action",
+        next_action_url=e.next_action_url,
+        pending=None,
+        status=_settled_forward(s, "requires_action"),
+    )
+
+
+def _awaiting_method(s: CheckoutState, e: ev.PaymentAwaitingMethod) -> CheckoutState:
+    error = s.last_payment_error
+    if e.last_error_code:
+        error = PaymentError(code=e.last_error_code, message=e.last_error_message)
+    return advanced(
+        s,
+        e,
+        payment_status=e.status,
+        next_action_url=None,
+        last_payment_error=error,
+        pending=None,
+        status=_settled_forward(s, "awaiting_payment"),
+    )
+
+
+def _authorized(s: CheckoutState, e: ev.PaymentAuthorized) -> CheckoutState:
+    return advanced(
+        s,
+        e,
+        payment_status="requires_capture",
+        amount_capturable=e.amount_capturable,
+        next_action_url=None,
+        pending=None,
+        status=_settled_forward(s, "processing"),
+    )
+
+
+def _stock_committed(s: CheckoutState, e: ev.StockCommitted) -> CheckoutState:
+    return advanced(s, e, stock="committed")
+
+
+def _captured(s: CheckoutState, e: ev.PaymentCaptured) -> CheckoutState:
+    return advanced(
+        s,
+        e,
+        payment_status="succeeded",
+        amount_captured=e.amount_received,
+        amount_capturable=0,
+        charge_id=e.charge_id,
+        pending=None,
+    )
+
+
+def _completed(s: CheckoutState, e: ev.CheckoutCompleted) -> CheckoutState:
+    return advanced(s, e, status="completed", pending=None, compensation=None)
+
+
+def _compensation_started(s: CheckoutState, e: ev.CompensationStarted) -> CheckoutState:
+    return advanced(
+        s,
+        e,
+        compensation=Compensation(
+            target_status=e.target_status,
+            reason_code=e.reason_code,
+            reason=e.reason,
+            remaining=tuple(e.steps),
+        ),
+        pending=None,
+        status="processing",
+    )
+
+
+def _compensation_step_succeeded(s: CheckoutState, e: ev.CompensationStepSucceeded) -> CheckoutState:
+    c = s.compensation
+    if c is None:
+        return advanced(s, e)
+    remaining = tuple(step for step in c.remaining if step != e.step)
+    return advanced(
+        s,
+        e,
+        compensation=msgspec.structs.replace(
+            c, remaining=remaining, attempt=0, retry_at=None, last_error=None
+        ),
+    )
+
+
+def _compensation_step_failed(s: CheckoutState, e: ev.CompensationStepFailed) -> CheckoutState:
+    c = s.compensation
+    if c is None:
+        return advanced(s, e)
+    return advanced(
+        s,
+        e,
+        compensation=msgspec.structs.replace(
+            c, attempt=e.attempt, retry_at=e.retry_at, last_error=e.error
+        ),
+    )
+
+
+def _compensation_abandoned(s: CheckoutState, e: ev.CompensationAbandoned) -> CheckoutState:
+    return advanced(s, e, compensation=None, status="processing")
+
+
+def _intent_cancelled(s: CheckoutState, e: ev.PaymentIntentCancelled) -> CheckoutState:
+    return advanced(
+        s, e, payment_intent_id=e.payment_intent_id or s.payment_intent_id, payment_status="canceled"
+    )
+
+
+def _stock_released(s: CheckoutState, e: ev.StockReleased) -> CheckoutState:
+    return advanced(s, e, stock="released")
+
+
+def _terminal(status: str):
+    def apply(s: CheckoutState, e) -> CheckoutState:
+        failure = s.failure
+        if isinstance(e, ev.CheckoutFailed):
+            failure = Failure(code=e.code, message=e.message)
+        return advanced(s, e, status=status, compensation=None, pending=None, failure=failure)
+
+    return apply
+
+
+def _needs_attention(s: CheckoutState, e: ev.CheckoutNeedsAttention) -> CheckoutState:
+    return advanced(s, e, status="needs_attention", attention_reason=e.reason)
+
+
+def _retry_requested(s: CheckoutState, e: ev.OperatorRetryRequested) -> CheckoutState:
+    comp = s.compensation
+    if comp is not None:
+        comp = msgspec.structs.replace(comp, attempt=0, retry_at=None)
+    pending = s.pending
+    if pending is not None:
+        pending = msgspec.structs.replace(pending, attempt=0, retry_at=None)
+    return advanced(s, e, status="processing", compensation=comp, pending=pending)
+
+
+def _resolved(s: CheckoutState, e: ev.CheckoutResolved) -> CheckoutState:
+    return advanced(s, e, status="resolved", resolution_note=e.note, pending=None)
+
+
+fold_checkout = make_fold(
+    {
+        ev.CheckoutStarted: _started,
+        ev.StockReserved: _stock_reserved,
+        ev.StockReservationRefused: _stock_refused,
+        ev.OrderAttached: _order_attached,
+        ev.PaymentStepRequested: _step_requested,
+        ev.PaymentStepOutcomeUnknown: _step_unknown,
+        ev.PaymentStepCompleted: _step_completed,
+        ev.PaymentIntentCreated: _intent_created,
+        ev.PaymentDeclined: _declined,
+        ev.PaymentActionRequired: _action_required,
+        ev.PaymentAwaitingMethod: _awaiting_method,
+        ev.PaymentAuthorized: _authorized,
+        ev.StockCommitted: _stock_committed,
+        ev.PaymentCaptured: _captured,
+        ev.CheckoutCompleted: _completed,
+        ev.CompensationStarted: _compensation_started,
+        ev.CompensationStepSucceeded: _compensation_step_succeeded,
+        ev.CompensationStepFailed: _compensation_step_failed,
+        ev.CompensationAbandoned: _compensation_abandoned,
+        ev.PaymentIntentCancelled: _intent_cancelled,
+        ev.StockReleased: _stock_released,
+        ev.CheckoutFailed: _terminal("failed"),
+        ev.CheckoutCancelled: _terminal("cancelled"),
+        ev.CheckoutExpired: _terminal("expired"),
+        ev.CheckoutNeedsAttention: _needs_attention,
+        ev.OperatorRetryRequested: _retry_requested,
+        ev.CheckoutResolved: _resolved,
+    }
+)

@@ -1,0 +1,233 @@
+"""How the saga reacts to what the payment provider says: a step's result, a webhook, or
+an intent read back. Observations are idempotent and never move a checkout backwards."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from checkout_saga import ports
+from checkout_saga.checkout import CheckoutState
+from checkout_saga.compensation import (
+    record_compensation_failure,
+    run_local_compensations,
+    start_compensation,
+)
+from checkout_saga.inventory import InventoryState
+from checkout_saga.order import OrderState
+from checkout_saga.writer import EventWriter, backoff
+from events import checkout as ev
+from events import inventory as inv_ev
+from events import order as ord_ev
+
+MAX_STEP_ATTEMPTS = 8
+_BEFORE_AUTHORIZATION = frozenset(
+    {"requires_payment_method", "requires_confirmation", "requires_action", "processing", "creating"}
+)
+
+
+def observe_intent(
+    w: EventWriter,
+    s: CheckoutState,
+    snap: ports.PaymentIntentSnapshot,
+    inventory: Mapping[str, InventoryState | None],
+    order: OrderState | None,
+) -> CheckoutState:
+    if s.payment_intent_id is None:
+        s = w.checkout(s, ev.PaymentIntentCreated, payment_intent_id=snap.id,
+                       client_secret=snap.client_secret, status=snap.status)
+    elif snap.id != s.payment_intent_id:
+        return s  # not this checkout's intent of record; reconciliation handles strays
+    if s.status == "completed":
+        return s
+    if s.compensation is not None or s.status == "needs_attention":
+        return _observe_while_undoing(w, s, snap, inventory, order)
+    if s.is_terminal:
+        return _observe_after_end(w, s, snap, inventory, order)
+    return _observe_forward(w, s, snap, inventory, order)
+
+
+def _observe_forward(w, s: CheckoutState, snap, inventory, order) -> CheckoutState:
+    status = snap.status
+    if status in _BEFORE_AUTHORIZATION and s.payment_status in ("requires_capture", "succeeded"):
+        return s  # a late, older view of the intent: never move backwards
+    if status == "requires_payment_method":
+        if snap.last_error_code:
+            same = (s.payment_status == status and s.last_payment_error is not None
+                    and s.last_payment_error.code == snap.last_error_code and s.pending is None)
+            if same:
+                return s
+            return w.checkout(s, ev.PaymentDeclined, payment_intent_id=snap.id,
+                              code=snap.last_error_code, decline_code=snap.last_decline_code,
+                              message=snap.last_error_message or "the card was declined")
+        return _awaiting(w, s, snap)
+    if status == "requires_confirmation":
+        return _awaiting(w, s, snap)
+    if status == "requires_action":
+        if s.payment_status == status and s.next_action_url == snap.next_action_url and s.pending is None:
+            return s
+        return w.checkout(s, ev.PaymentActionRequired, payment_intent_id=snap.id,
+                          next_action_url=snap.next_action_url)
+    if status == "requires_capture":
+        return _authorized(w, s, snap, inventory)
+    if status == "succeeded":
+        return _captured(w, s, snap, inventory, order)
+    if status == "canceled":
+        s = w.checkout(s, ev.PaymentIntentCancelled, payment_intent_id=snap.id)
+        return start_compensation(w, s, inventory, order, target="failed",
+                                  code="payment_intent_canceled",
+                                  reason="the payment intent was canceled at the provider")
+    return s  # processing: wait for the provider
+
+
+def _awaiting(w, s: CheckoutState, snap) -> CheckoutState:
+    if s.payment_status == snap.status and s.pending is None and s.status == "awaiting_payment":
+        return s
+    return w.checkout(s, ev.PaymentAwaitingMethod, payment_intent_id=snap.id, status=snap.status,
+                      last_error_code=snap.last_error_code, last_error_message=snap.last_error_message)
+
+
+def _commit_stock(w: EventWriter, s: CheckoutState, inventory) -> CheckoutState:
+    if s.stock != "reserved":
+        return s
+    for line in s.items:
+        item = inventory.get(line.sku)
+        if item is not None and s.checkout_id in item.reservations:
+            w.emit(item.id, item.version, inv_ev.ReservationCommitted, sku=line.sku,
+                   checkout_id=s.checkout_id, quantity=item.reservations[s.checkout_id].quantity)
+    return w.checkout(s, ev.StockCommitted, items=list(s.items))
+
+
+def _authorized(w, s: CheckoutState, snap, inventory) -> CheckoutState:
+    if s.payment_status != "requires_capture":
+        s = w.checkout(s, ev.PaymentAuthorized, payment_intent_id=snap.id,
+                       amount_capturable=snap.amount_capturable)
+    s = _commit_stock(w, s, inventory)
+    if s.pending is None or s.pending.step != "capture":
+        s = w.checkout(s, ev.PaymentStepRequested, step="capture",
+                       idempotency_key=f"{s.checkout_id}:capture")
+    return s
+
+
+def _captured(w, s: CheckoutState, snap, inventory, order: OrderState | None) -> CheckoutState:
+    s = _commit_stock(w, s, inventory)
+    if s.payment_status != "succeeded":
+        s = w.checkout(s, ev.PaymentCaptured, payment_intent_id=snap.id,
+                       amount_received=snap.amount_received, charge_id=snap.latest_charge)
+    if order is not None and order.status in ("pending", "cancelled"):
+        w.emit(order.id, order.version, ord_ev.OrderPaid, payment_intent_id=snap.id,
+               amount_captured=snap.amount_received, charge_id=snap.latest_charge)
+    return w.checkout(s, ev.CheckoutCompleted)
+
+
+def _observe_while_undoing(w, s: CheckoutState, snap, inventory, order) -> CheckoutState:
+    comp = s.compensation
+    cancel_pending = comp is not None and "cancel_intent" in comp.remaining
+    if snap.status == "succeeded" or (
+        snap.status == "requires_capture" and cancel_pending and comp.target_status == "expired"
+    ):
+        # Money moved before the undo could stop it: complete the sale instead.
+        s = w.checkout(s, ev.CompensationAbandoned,
+                       reason=f"payment intent already {snap.status} when compensation began")
+        return _observe_forward(w, s, snap, inventory, order)
+    if snap.status == "canceled":
+        if s.payment_status != "canceled":
+            s = w.checkout(s, ev.PaymentIntentCancelled, payment_intent_id=snap.id)
+        if cancel_pending:
+            s = w.checkout(s, ev.CompensationStepSucceeded, step="cancel_intent")
+            return run_local_compensations(w, s, inventory, order)
+    return s
+
+
+def _observe_after_end(w, s: CheckoutState, snap, inventory, order) -> CheckoutState:
+    """A live payment on an ended checkout: cancel it again, or ask a human if captured."""
+    if snap.status == "requires_capture":
+        return start_compensation(w, s, inventory, order, target=s.status,
+                                  code="late_authorization",
+                                  reason="payment authorized after the checkout ended")
+    if snap.status == "succeeded":
+        return w.checkout(s, ev.CheckoutNeedsAttention, step="capture",
+                          reason="payment captured after the checkout ended: refund it")
+    return s
+
+
+# --- step results --------------------------------------------------------------------------
+
+
+def record_step_result(
+    w: EventWriter,
+    s: CheckoutState,
+    step: str,
+    idempotency_key: str,
+    result: ports.PaymentIntentSnapshot | None | Exception,
+    inventory: Mapping[str, InventoryState | None],
+    order: OrderState | None,
+) -> CheckoutState:
+    """Fold what one external call returned (a snapshot, None for "no intent exists",
+    or the gateway error it raised) into the saga."""
+    if isinstance(result, ports.PaymentIntentSnapshot):
+        s = observe_intent(w, s, result, inventory, order)
+        if s.pending is not None and s.pending.idempotency_key == idempotency_key:
+            s = w.checkout(s, ev.PaymentStepCompleted, step=step,
+                           idempotency_key=idempotency_key, status=result.status)
+        return s
+    if step == "cancel_intent":
+        return _cancel_result(w, s, result, inventory, order)
+    if result is None:
+        return s
+    if isinstance(result, ports.CardDeclinedError):
+        return _declined(w, s, result)
+    if isinstance(result, ports.PaymentOutcomeUnknownError | ports.PaymentProviderUnavailableError):
+        return _unknown(w, s, step, idempotency_key, str(result) or type(result).__name__)
+    if isinstance(result, ports.PaymentRequestRejectedError):
+        return _rejected(w, s, step, idempotency_key, result, inventory, order)
+    raise result
+
+
+def _cancel_result(w, s: CheckoutState, result, inventory, order) -> CheckoutState:
+    comp = s.compensation
+    if comp is None or "cancel_intent" not in comp.remaining:
+        return s
+    if result is None:  # nothing was ever created at the provider: nothing to cancel
+        s = w.checkout(s, ev.CompensationStepSucceeded, step="cancel_intent")
+        return run_local_compensations(w, s, inventory, order)
+    if isinstance(result, ports.PaymentRequestRejectedError) and result.payment_intent is not None:
+        return observe_intent(w, s, result.payment_intent, inventory, order)
+    return record_compensation_failure(w, s, "cancel_intent", str(result) or type(result).__name__)
+
+
+def _declined(w, s: CheckoutState, error: ports.CardDeclinedError) -> CheckoutState:
+    intent = error.payment_intent
+    if intent is not None and s.payment_intent_id is None:
+        s = w.checkout(s, ev.PaymentIntentCreated, payment_intent_id=intent.id,
+                       client_secret=intent.client_secret, status=intent.status)
+    return w.checkout(s, ev.PaymentDeclined,
+                      payment_intent_id=intent.id if intent else s.payment_intent_id,
+                      code=error.code or "card_declined", decline_code=error.decline_code,
+                      message=str(error))
+
+
+def _unknown(w, s: CheckoutState, step: str, key: str, reason: str) -> CheckoutState:
+    attempt = (s.pending.attempt if s.pending and s.pending.idempotency_key == key else 0) + 1
+    if attempt >= MAX_STEP_ATTEMPTS:
+        return w.checkout(s, ev.CheckoutNeedsAttention, step=step,
+                          reason=f"{step} outcome still unknown after {attempt} attempts: {reason}")
+    return w.checkout(s, ev.PaymentStepOutcomeUnknown, step=step, idempotency_key=key,
+                      reason=reason, attempt=attempt,
+                      retry_at=w.now + backoff(attempt, key, base_seconds=1.0, cap_seconds=60.0))
+
+
+def _rejected(w, s: CheckoutState, step, key, error: ports.PaymentRequestRejectedError,
+              inventory, order) -> CheckoutState:
+    if error.payment_intent is not None:
+        return observe_intent(w, s, error.payment_intent, inventory, order)
+    if step == "confirm":
+        # e.g. an unknown payment method: the customer may try another one
+        return w.checkout(s, ev.PaymentDeclined, payment_intent_id=s.payment_intent_id,
+                          code=error.code or "payment_method_invalid", decline_code=None,
+                          message=str(error))
+    if step in ("capture", "sync_intent"):
+        return w.checkout(s, ev.PaymentStepRequested, step="sync_intent",
+                          idempotency_key=f"{s.checkout_id}:sync_intent")
+    return start_compensation(w, s, inventory, order, target="failed",
+                              code="payment_request_rejected",
+                              reason=f"{step} rejected by the payment provider: {error}")

@@ -1,0 +1,220 @@
+"""The Order aggregate: pending → paid → partially_refunded/refunded, or cancelled.
+Never deleted. Refunds are tracked one by one; refundable = captured − refunded − in flight."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from checkout_saga.state import State, advanced, make_fold
+from events.base import LineItem
+from events.order import (
+    DisputeClosed,
+    DisputeOpened,
+    OrderCancelled,
+    OrderPaid,
+    OrderPlaced,
+    RefundFailed,
+    RefundRecordedExternally,
+    RefundRequested,
+    RefundSubmitted,
+    RefundSucceeded,
+)
+
+REFUND_IN_FLIGHT = ("requested", "pending")
+
+
+class RefundState(msgspec.Struct, frozen=True, kw_only=True):
+    refund_id: str
+    amount: int
+    status: str  # requested | pending | succeeded | failed
+    reason: str | None
+    restock: tuple[LineItem, ...]
+    idempotency_key: str | None
+    request_fingerprint: str | None
+    provider_refund_id: str | None
+    created_at: datetime
+    failure_reason: str | None = None
+
+
+class DisputeState(msgspec.Struct, frozen=True, kw_only=True):
+    dispute_id: str
+    amount: int
+    reason: str | None
+    status: str
+
+
+class OrderState(State, frozen=True, kw_only=True):
+    order_id: str
+    order_number: str
+    checkout_id: str
+    customer_id: str | None
+    currency: str
+    items: tuple[LineItem, ...]
+    amount_total: int
+    status: str = "pending"
+    payment_intent_id: str | None = None
+    charge_id: str | None = None
+    amount_captured: int = 0
+    paid_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    refunds: dict[str, RefundState] = {}
+    disputes: dict[str, DisputeState] = {}
+
+    @property
+    def amount_refunded(self) -> int:
+        return sum(r.amount for r in self.refunds.values() if r.status == "succeeded")
+
+    @property
+    def amount_refund_in_flight(self) -> int:
+        return sum(r.amount for r in self.refunds.values() if r.status in REFUND_IN_FLIGHT)
+
+    @property
+    def refundable(self) -> int:
+        return self.amount_captured - self.amount_refunded - self.amount_refund_in_flight
+
+
+def _status_after_refunds(s: OrderState, refunds: dict[str, RefundState]) -> str:
+    refunded = sum(r.amount for r in refunds.values() if r.status == "succeeded")
+    if s.status not in ("paid", "partially_refunded", "refunded"):
+        return s.status
+    if refunded <= 0:
+        return "paid"
+    return "refunded" if refunded >= s.amount_captured else "partially_refunded"
+
+
+def _with_refund(s: OrderState, e, refund: RefundState) -> OrderState:
+    refunds = dict(s.refunds)
+    refunds[refund.refund_id] = refund
+    return advanced(s, e, refunds=refunds, status=_status_after_refunds(s, refunds))
+
+
+def _placed(_: OrderState | None, e: OrderPlaced) -> OrderState:
+    return OrderState(
+        id=e.originator_id,
+        version=e.originator_version,
+        created_at=e.occurred_at,
+        updated_at=e.occurred_at,
+        order_id=e.order_id,
+        order_number=e.order_number,
+        checkout_id=e.checkout_id,
+        customer_id=e.customer_id,
+        currency=e.currency,
+        items=tuple(e.items),
+        amount_total=e.amount_total,
+    )
+
+
+def _paid(s: OrderState, e: OrderPaid) -> OrderState:
+    return advanced(
+        s,
+        e,
+        status="paid",
+        payment_intent_id=e.payment_intent_id,
+        charge_id=e.charge_id,
+        amount_captured=e.amount_captured,
+        paid_at=e.occurred_at,
+    )
+
+
+def _cancelled(s: OrderState, e: OrderCancelled) -> OrderState:
+    return advanced(s, e, status="cancelled", cancelled_at=e.occurred_at)
+
+
+def _refund_requested(s: OrderState, e: RefundRequested) -> OrderState:
+    refund = RefundState(
+        refund_id=e.refund_id,
+        amount=e.amount,
+        status="requested",
+        reason=e.reason,
+        restock=tuple(e.restock),
+        idempotency_key=e.idempotency_key,
+        request_fingerprint=e.request_fingerprint,
+        provider_refund_id=None,
+        created_at=e.occurred_at,
+    )
+    return _with_refund(s, e, refund)
+
+
+def _refund_submitted(s: OrderState, e: RefundSubmitted) -> OrderState:
+    r = s.refunds[e.refund_id]
+    return _with_refund(
+        s, e, msgspec.structs.replace(r, status="pending", provider_refund_id=e.provider_refund_id)
+    )
+
+
+def _refund_succeeded(s: OrderState, e: RefundSucceeded) -> OrderState:
+    r = s.refunds[e.refund_id]
+    return _with_refund(
+        s,
+        e,
+        msgspec.structs.replace(
+            r, status="succeeded", provider_refund_id=e.provider_refund_id or r.provider_refund_id
+        ),
+    )
+
+
+def _refund_failed(s: OrderState, e: RefundFailed) -> OrderState:
+    r = s.refunds[e.refund_id]
+    return _with_refund(
+        s,
+        e,
+        msgspec.structs.replace(
+            r,
+            status="failed",
+            failure_reason=e.reason,
+            provider_refund_id=e.provider_refund_id or r.provider_refund_id,
+        ),
+    )
+
+
+def _refund_external(s: OrderState, e: RefundRecordedExternally) -> OrderState:
+    refund = RefundState(
+        refund_id=e.refund_id,
+        amount=e.amount,
+        status="succeeded",
+        reason=None,
+        restock=(),
+        idempotency_key=None,
+        request_fingerprint=None,
+        provider_refund_id=e.provider_refund_id,
+        created_at=e.occurred_at,
+    )
+    return _with_refund(s, e, refund)
+
+
+def _dispute_opened(s: OrderState, e: DisputeOpened) -> OrderState:
+    disputes = dict(s.disputes)
+    disputes[e.dispute_id] = DisputeState(
+        dispute_id=e.dispute_id, amount=e.amount, reason=e.reason, status="open"
+    )
+    return advanced(s, e, disputes=disputes)
+
+
+def _dispute_closed(s: OrderState, e: DisputeClosed) -> OrderState:
+    disputes = dict(s.disputes)
+    old = disputes.get(e.dispute_id)
+    disputes[e.dispute_id] = DisputeState(
+        dispute_id=e.dispute_id,
+        amount=old.amount if old else 0,
+        reason=old.reason if old else None,
+        status=e.status,
+    )
+    return advanced(s, e, disputes=disputes)
+
+
+fold_order = make_fold(
+    {
+        OrderPlaced: _placed,
+        OrderPaid: _paid,
+        OrderCancelled: _cancelled,
+        RefundRequested: _refund_requested,
+        RefundSubmitted: _refund_submitted,
+        RefundSucceeded: _refund_succeeded,
+        RefundFailed: _refund_failed,
+        RefundRecordedExternally: _refund_external,
+        DisputeOpened: _dispute_opened,
+        DisputeClosed: _dispute_closed,
+    }
+)

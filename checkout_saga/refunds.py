@@ -1,0 +1,124 @@
+"""Refund decisions: validated against what is refundable, idempotent by key, tracked one
+by one; stock goes back on hand only once the refund succeeded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from checkout_saga import effects as fx
+from checkout_saga import errors, ports
+from checkout_saga.commands import RefundOrder
+from checkout_saga.ids import refund_id_for
+from checkout_saga.inventory import InventoryState
+from checkout_saga.order import OrderState, RefundState
+from checkout_saga.writer import Decision, EventWriter
+from events import inventory as inv_ev
+from events import order as ord_ev
+from events.base import Cause, LineItem
+
+REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
+
+
+def refund_effect(order: OrderState, refund: RefundState) -> fx.CreateRefund:
+    return fx.CreateRefund(order_id=order.order_id, refund_id=refund.refund_id,
+                           payment_intent_id=order.payment_intent_id or "", amount=refund.amount,
+                           reason=refund.reason, idempotency_key=f"{order.order_id}:{refund.refund_id}")
+
+
+def decide_refund(
+    order: OrderState, cmd: RefundOrder, *, now: datetime, cause: Cause | None = None
+) -> Decision:
+    w = EventWriter(now, cause)
+    refund_id = refund_id_for(order.id, cmd.idempotency_key)
+    existing = order.refunds.get(refund_id)
+    if existing is not None:
+        if existing.request_fingerprint != cmd.fingerprint():
+            raise errors.IdempotencyConflictError(
+                "Idempotency-Key was already used for a different refund", refund_id=refund_id)
+        pending = existing.status == "requested"
+        return w.decision([refund_effect(order, existing)] if pending else [])
+    if cmd.reason is not None and cmd.reason not in REFUND_REASONS:
+        raise errors.ValidationError([("reason", "must be one of " + ", ".join(REFUND_REASONS))])
+    if order.status not in ("paid", "partially_refunded"):
+        raise errors.OrderNotPaidError(f"order is {order.status}", order_id=order.order_id)
+    amount = order.refundable if cmd.amount is None else cmd.amount
+    if amount <= 0 and cmd.amount is not None:
+        raise errors.ValidationError([("amount", "must be a positive integer")])
+    if amount > order.refundable or amount <= 0:
+        raise errors.RefundExceedsRemainingError(
+            f"refund of {amount} exceeds the refundable {order.refundable}",
+            refundable=order.refundable)
+    restock = _restock_lines(order, cmd, full=amount == order.refundable)
+    event = w.emit(order.id, order.version, ord_ev.RefundRequested, refund_id=refund_id,
+                   amount=amount, reason=cmd.reason, restock=restock,
+                   idempotency_key=cmd.idempotency_key, request_fingerprint=cmd.fingerprint())
+    refund = RefundState(refund_id=refund_id, amount=amount, status="requested", reason=cmd.reason,
+                         restock=tuple(restock), idempotency_key=cmd.idempotency_key,
+                         request_fingerprint=cmd.fingerprint(), provider_refund_id=None,
+                         created_at=event.occurred_at)
+    return w.decision([refund_effect(order, refund)])
+
+
+def _restock_lines(order: OrderState, cmd: RefundOrder, *, full: bool) -> list[LineItem]:
+    promised: dict[str, int] = {}
+    for r in order.refunds.values():
+        if r.status != "failed":
+            for line in r.restock:
+                promised[line.sku] = promised.get(line.sku, 0) + line.quantity
+    bought = {line.sku: line.quantity for line in order.items}
+    if cmd.restock is None:
+        if not full:
+            return []
+        return [LineItem(sku=sku, quantity=q - promised.get(sku, 0))
+                for sku, q in bought.items() if q - promised.get(sku, 0) > 0]
+    lines, problems = [], []
+    for i, line in enumerate(cmd.restock):
+        left = bought.get(line.sku, 0) - promised.get(line.sku, 0)
+        if line.sku not in bought:
+            problems.append((f"restock[{i}].sku", f"{line.sku} is not in the order"))
+        elif not 1 <= line.quantity <= left:
+            problems.append((f"restock[{i}].quantity", f"must be between 1 and {left}"))
+        else:
+            lines.append(LineItem(sku=line.sku, quantity=line.quantity))
+    if problems:
+        raise errors.ValidationError(problems)
+    return lines
+
+
+def decide_refund_result(
+    order: OrderState, refund_id: str, result: ports.RefundSnapshot | Exception,
+    inventory: Mapping[str, InventoryState | None], *, now: datetime, cause: Cause | None = None,
+) -> Decision:
+    w = EventWriter(now, cause)
+    refund = order.refunds.get(refund_id)
+    if refund is None or refund.status in ("succeeded", "failed"):
+        return w.decision()
+    if isinstance(result, ports.PaymentOutcomeUnknownError | ports.PaymentProviderUnavailableError):
+        return w.decision()  # stays requested: retried with the same key
+    if isinstance(result, Exception):
+        w.emit(order.id, order.version, ord_ev.RefundFailed, refund_id=refund_id,
+               provider_refund_id=None, reason=str(result) or type(result).__name__)
+        return w.decision()
+    if result.status == "succeeded":
+        w.emit(order.id, order.version, ord_ev.RefundSucceeded, refund_id=refund_id,
+               provider_refund_id=result.id, amount=refund.amount)
+        _restock(w, order, refund, inventory)
+    elif result.status in ("failed", "canceled"):
+        w.emit(order.id, order.version, ord_ev.RefundFailed, refund_id=refund_id,
+               provider_refund_id=result.id, reason=result.failure_reason or result.status)
+    elif refund.status == "requested":
+        w.emit(order.id, order.version, ord_ev.RefundSubmitted, refund_id=refund_id,
+               provider_refund_id=result.id)
+    return w.decision()
+
+
+def _restock(w: EventWriter, order: OrderState, refund: RefundState, inventory) -> None:
+    for line in refund.restock:
+        item = inventory.get(line.sku)
+        if item is None or refund.refund_id in item.restocked_refunds:
+            continue
+        quantity = min(line.quantity, item.committed.get(order.checkout_id, 0))
+        if quantity > 0:
+            w.emit(item.id, item.version, inv_ev.UnitsRestocked, sku=line.sku,
+                   checkout_id=order.checkout_id, refund_id=refund.refund_id, quantity=quantity)

@@ -1,0 +1,214 @@
+"""The checkout saga's decisions: pure functions from (state, input, now) to a Decision.
+
+Forward: reserve every line or none → create order → re-check seller → create intent
+(confirming when a payment method is known) → on authorization commit stock → capture →
+order paid → completed. Undo, in reverse: cancel intent → release stock → cancel order.
+Capture is the pivot; an unknown outcome is retried with the same key, never compensated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from checkout_saga import effects as fx
+from checkout_saga import errors
+from checkout_saga.catalog import ProductState, SellerState
+from checkout_saga.checkout import CheckoutState, fold_checkout
+from checkout_saga.commands import StartCheckout
+from checkout_saga.ids import (
+    checkout_id_of,
+    inventory_stream,
+    order_id_of,
+    order_number_for,
+    order_stream,
+)
+from checkout_saga.inventory import InventoryState
+from checkout_saga.order import OrderState
+from checkout_saga.ports import PaymentIntentSnapshot
+from checkout_saga.validation import validate_start
+from checkout_saga.writer import Decision, EventWriter, backoff
+from events import checkout as ev
+from events import inventory as inv_ev
+from events import order as ord_ev
+from events.base import Cause, LineItem
+
+MAX_STEP_ATTEMPTS = 8
+MAX_COMPENSATION_ATTEMPTS = 5
+LOCAL_COMPENSATIONS = ("release_stock", "cancel_order")
+_BEFORE_AUTHORIZATION = frozenset(
+    {"requires_payment_method", "requires_confirmation", "requires_action", "processing"}
+)
+
+
+def step_key(checkout_id: str, step: str) -> str:
+    return f"{checkout_id}:{step}"
+
+
+# --- start ---------------------------------------------------------------------------------
+
+
+def decide_start(
+    cmd: StartCheckout,
+    existing: CheckoutState | None,
+    products: Mapping[str, ProductState | None],
+    sellers: Mapping[str, SellerState | None],
+    inventory: Mapping[str, InventoryState | None],
+    *,
+    stream_id,
+    now: datetime,
+    reservation_ttl: timedelta,
+    cause: Cause | None = None,
+) -> Decision:
+    validate_start(cmd)
+    if existing is not None:
+        if existing.request_fingerprint != cmd.fingerprint():
+            raise errors.IdempotencyConflictError(
+                "checkout_session_id was already used with a different body",
+                checkout_id=existing.checkout_id,
+            )
+        return Decision(effects=_next(existing, now))
+    lines = _priced_lines(cmd, products)
+    w = EventWriter(now, cause)
+    checkout_id = checkout_id_of(stream_id)
+    subtotal = sum(line.quantity * line.unit_amount for line in lines)
+    s = _started_state(w, cmd, stream_id, lines, subtotal, now + reservation_ttl)
+    if not _sellers_can_accept(cmd, products, sellers):
+        return _fail_at_start(w, s, errors.SellerCannotAcceptPaymentsError(
+            "the seller cannot accept payments yet", checkout_id=checkout_id))
+    short = [
+        ev.ShortLine(sku=line.sku, requested=line.quantity, available=_available(inventory, line.sku))
+        for line in lines
+        if _available(inventory, line.sku) < line.quantity
+    ]
+    if short:
+        w.checkout(s, ev.StockReservationRefused, lines=short)
+        s = w.checkout(w_state(w, s), ev.CheckoutFailed, code="insufficient_stock",
+                       message="not enough stock for " + ", ".join(x.sku for x in short))
+        return w.decision(error=errors.InsufficientStockError(
+            "not enough stock", checkout_id=checkout_id,
+            lines=[{"sku": x.sku, "requested": x.requested, "available": x.available} for x in short]))
+    for line in lines:
+        item = inventory.get(line.sku)
+        w.emit(_inventory_stream(item, line.sku), item.version if item else 0, inv_ev.UnitsReserved,
+               sku=line.sku, checkout_id=checkout_id, quantity=line.quantity, expires_at=s.expires_at)
+    s = w.checkout(s, ev.StockReserved, items=list(lines))
+    order_sid = order_stream(stream_id)
+    order_id = order_id_of(order_sid)
+    order_number = order_number_for(order_sid, now.year)
+    w.emit(order_sid, 0, ord_ev.OrderPlaced, order_id=order_id, order_number=order_number,
+           checkout_id=checkout_id, customer_id=cmd.customer_id, currency=cmd.currency,
+           items=list(lines), amount_total=subtotal)
+    s = w.checkout(s, ev.OrderAttached, order_id=order_id, order_number=order_number)
+    s = w.checkout(s, ev.PaymentStepRequested, step="create_intent",
+                   idempotency_key=step_key(checkout_id, "create_intent"),
+                   payment_method=cmd.payment_method, return_url=cmd.return_url)
+    return w.decision(_next(s, now))
+
+
+def w_state(w: EventWriter, s: CheckoutState) -> CheckoutState:
+    """The checkout state after everything ``w`` has written to its stream."""
+    own = [e for e in w.events if e.originator_id == s.id and e.originator_version > s.version]
+    return fold_checkout(s, own)
+
+
+def _started_state(w, cmd, stream_id, lines, subtotal, expires_at) -> CheckoutState:
+    event = w.emit(stream_id, 0, ev.CheckoutStarted,
+                   checkout_session_id=cmd.checkout_session_id,
+                   request_fingerprint=cmd.fingerprint(), customer_id=cmd.customer_id,
+                   customer_email=cmd.customer_email, currency=cmd.currency, items=list(lines),
+                   amount_subtotal=subtotal, amount_total=subtotal,
+                   payment_method=cmd.payment_method, return_url=cmd.return_url,
+                   expires_at=expires_at)
+    return fold_checkout(None, [event])
+
+
+def _fail_at_start(w: EventWriter, s: CheckoutState, error: errors.DomainError) -> Decision:
+    w.checkout(s, ev.CheckoutFailed, code=error.code, message=error.message)
+    return w.decision(error=error)
+
+
+def _priced_lines(cmd: StartCheckout, products: Mapping[str, ProductState | None]) -> list[LineItem]:
+    lines = []
+    for index, line in enumerate(cmd.items):
+        product = products.get(line.sku)
+        if product is None:
+            raise errors.UnknownSkuError(f"unknown sku {line.sku}", sku=line.sku)
+        if not product.active:
+            raise errors.ProductUnavailableError(f"product {line.sku} is not available", sku=line.sku)
+        if product.currency != cmd.currency:
+            raise errors.ValidationError([
+                (f"items[{index}].sku", f"priced in {product.currency}, checkout is in {cmd.currency}")
+            ])
+        lines.append(LineItem(sku=line.sku, quantity=line.quantity, unit_amount=product.unit_amount))
+    return lines
+
+
+def _sellers_can_accept(cmd, products, sellers) -> bool:
+    for line in cmd.items:
+        seller = sellers.get(products[line.sku].seller_id)
+        if seller is None or not seller.charges_enabled:
+            return False
+    return True
+
+
+def _available(inventory: Mapping[str, InventoryState | None], sku: str) -> int:
+    item = inventory.get(sku)
+    return item.available if item else 0
+
+
+def _inventory_stream(item: InventoryState | None, sku: str):
+    return item.id if item else inventory_stream(sku)
+
+
+# --- what to do next -----------------------------------------------------------------------
+
+
+def next_effect(s: CheckoutState, now: datetime) -> fx.Effect | None:
+    """The external call the saga waits on, if it is due: recovery re-runs exactly this."""
+    if s.is_terminal or s.status == "needs_attention":
+        return None
+    comp = s.compensation
+    if comp is not None:
+        if not comp.remaining or comp.remaining[0] != "cancel_intent":
+            return None
+        if comp.retry_at is not None and comp.retry_at > now:
+            return None
+        return fx.CancelPaymentIntent(
+            checkout_id=s.checkout_id, payment_intent_id=s.payment_intent_id,
+            idempotency_key=step_key(s.checkout_id, "cancel_intent"),
+            unless_authorized=comp.target_status == "expired")
+    p = s.pending
+    if p is None or (p.retry_at is not None and p.retry_at > now):
+        return None
+    if p.step == "create_intent":
+        return fx.CreatePaymentIntent(
+            checkout_id=s.checkout_id, order_id=s.order_id or "", amount=s.amount_total,
+            currency=s.currency, idempotency_key=p.idempotency_key,
+            payment_method=p.payment_method, return_url=p.return_url)
+    if p.step == "confirm" and s.payment_intent_id:
+        return fx.ConfirmPaymentIntent(
+            payment_intent_id=s.payment_intent_id, idempotency_key=p.idempotency_key,
+            payment_method=p.payment_method, return_url=p.return_url)
+    if p.step == "capture" and s.payment_intent_id:
+        return fx.CapturePayment(payment_intent_id=s.payment_intent_id, amount=s.amount_total,
+                                 idempotency_key=p.idempotency_key)
+    return fx.SyncPaymentIntent(checkout_id=s.checkout_id, payment_intent_id=s.payment_intent_id)
+
+
+def _next(s: CheckoutState, now: datetime) -> list[fx.Effect]:
+    effect = next_effect(s, now)
+    return [effect] if effect is not None else []
+
+
+def next_due_at(s: CheckoutState) -> datetime | None:
+    """When the saga next needs the clock: a retry, or the reservation's expiry."""
+    if s.is_terminal or s.status == "needs_attention":
+        return None
+    if s.compensation is not None:
+        return s.compensation.retry_at
+    if s.pending is not None and s.pending.retry_at is not None:
+        return s.pending.retry_at
+    if s.stock == "reserved" and s.status in ("awaiting_payment", "requires_action", "processing"):
+        return s.expires_at
+    return None

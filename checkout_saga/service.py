@@ -1,0 +1,346 @@
+"""The saga's one service: load states, decide, append atomically, perform effects through
+the ports, record their outcomes; repeat until the saga waits. Every command is safe to
+repeat and to race: a stale append is retried against fresh state (optimistic concurrency),
+so the loser of a race sees the winner's outcome."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+from uuid import UUID
+
+from checkout_saga import effects as fx
+from checkout_saga import errors, ports
+from checkout_saga.catalog import ProductState, SellerState, fold_product, fold_seller
+from checkout_saga.checkout import CheckoutState, fold_checkout
+from checkout_saga.commands import RefundOrder, StartCheckout
+from checkout_saga.ids import (
+    CHECKOUT_PREFIX,
+    ORDER_PREFIX,
+    checkout_stream,
+    inventory_stream,
+    order_stream,
+    parse_prefixed,
+    product_stream,
+    seller_stream,
+)
+from checkout_saga.inventory import InventoryState, fold_inventory
+from checkout_saga.operations import (
+    decide_cancel,
+    decide_confirm,
+    decide_expire,
+    decide_observation,
+    decide_resolve,
+    decide_retry,
+    decide_step_result,
+)
+from checkout_saga.order import OrderState, RefundState, fold_order
+from checkout_saga.payments import perform_payment_effect, step_of
+from checkout_saga.refunds import decide_refund, decide_refund_result, refund_effect
+from checkout_saga.saga import decide_start, next_effect
+from checkout_saga.stock import decide_adjust_stock, decide_set_seller, decide_upsert_product
+from checkout_saga.validation import validate_start
+from checkout_saga.writer import Decision
+from events.base import Cause
+from events.checkout import PaymentDeclined
+
+T = TypeVar("T")
+MAX_DRIVE_STEPS = 12
+
+
+class StartResult:
+    def __init__(self, checkout: CheckoutState, created: bool) -> None:
+        self.checkout = checkout
+        self.created = created
+
+
+class CheckoutService:
+    def __init__(
+        self,
+        store: ports.EventStore,
+        gateway: ports.PaymentGateway,
+        clock: ports.Clock,
+        *,
+        reservation_ttl: timedelta = timedelta(seconds=900),
+        observer: ports.SagaObserver | None = None,
+        max_conflict_retries: int = 40,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.store = store
+        self.gateway = gateway
+        self.clock = clock
+        self.reservation_ttl = reservation_ttl
+        self.observer = observer or ports.NullObserver()
+        self.max_conflict_retries = max_conflict_retries
+        self._sleep = sleep
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def get(self, checkout_id: str, at_version: int | None = None) -> CheckoutState:
+        sid = self._checkout_sid(checkout_id)
+        state = self.store.get(sid, fold_checkout, at_version=at_version)
+        if state is None:
+            raise errors.NotFoundError(f"no checkout {checkout_id}", checkout_id=checkout_id)
+        return state
+
+    def history(self, checkout_id: str) -> list:
+        events = self.store.stream(self._checkout_sid(checkout_id))
+        if not events:
+            raise errors.NotFoundError(f"no checkout {checkout_id}", checkout_id=checkout_id)
+        return events
+
+    def get_order(self, order_id: str) -> OrderState:
+        sid = parse_prefixed(order_id, ORDER_PREFIX)
+        state = self.store.get(sid, fold_order) if sid else None
+        if state is None:
+            raise errors.NotFoundError(f"no order {order_id}", order_id=order_id)
+        return state
+
+    def get_inventory(self, sku: str) -> InventoryState | None:
+        return self.store.get(inventory_stream(sku), fold_inventory)
+
+    def get_product(self, sku: str) -> ProductState | None:
+        return self.store.get(product_stream(sku), fold_product)
+
+    def get_seller(self, seller_id: str) -> SellerState | None:
+        return self.store.get(seller_stream(seller_id), fold_seller)
+
+    # --- checkout commands -----------------------------------------------------------------
+
+    def start_checkout(self, cmd: StartCheckout, cause: Cause | None = None) -> StartResult:
+        validate_start(cmd)
+        sid = checkout_stream(cmd.checkout_session_id)
+        existing = self.store.get(sid, fold_checkout)
+        if existing is None:
+            self._require_provider()
+
+        def decide() -> Decision:
+            current = self.store.get(sid, fold_checkout)
+            products = {line.sku: self.get_product(line.sku) for line in cmd.items}
+            sellers = {p.seller_id: self.get_seller(p.seller_id) for p in products.values() if p}
+            inventory = {line.sku: self.get_inventory(line.sku) for line in cmd.items}
+            return decide_start(cmd, current, products, sellers, inventory, stream_id=sid,
+                                now=self.clock.now(), reservation_ttl=self.reservation_ttl,
+                                cause=cause)
+
+        decision = self._decide_and_append("start_checkout", decide)
+        created = bool(decision.events)
+        if decision.error is not None:
+            raise decision.error
+        state, recorded = self._drive_recording(sid, decision.effects, cause)
+        if created:
+            self._raise_if_declined(state, decision.events + recorded)
+        return StartResult(state, created)
+
+    def confirm_payment(self, checkout_id: str, payment_method: str | None = None,
+                        return_url: str | None = None, cause: Cause | None = None) -> CheckoutState:
+        sid = self._checkout_sid(checkout_id)
+        decision = self._decide_and_append("confirm", lambda: decide_confirm(
+            self._load_checkout(sid), payment_method=payment_method, return_url=return_url,
+            now=self.clock.now(), cause=cause))
+        state, recorded = self._drive_recording(sid, decision.effects, cause)
+        if payment_method is not None:
+            self._raise_if_declined(state, decision.events + recorded)
+        return state
+
+    def cancel(self, checkout_id: str, reason: str = "cancelled by the customer",
+               cause: Cause | None = None) -> CheckoutState:
+        sid = self._checkout_sid(checkout_id)
+        decision = self._decide_and_append("cancel", lambda: self._with_context(
+            sid, lambda s, inv, order: decide_cancel(s, inv, order, reason=reason,
+                                                     now=self.clock.now(), cause=cause)))
+        return self._drive(sid, decision.effects, cause)
+
+    def expire(self, checkout_id: str, cause: Cause | None = None) -> CheckoutState:
+        sid = self._checkout_sid(checkout_id)
+        cause = cause or Cause(kind="timer", ref="reservation_expiry")
+        decision = self._decide_and_append("expire", lambda: self._with_context(
+            sid, lambda s, inv, order: decide_expire(s, inv, order, now=self.clock.now(),
+                                                     cause=cause)))
+        return self._drive(sid, decision.effects, cause)
+
+    def resume(self, checkout_id: str, cause: Cause | None = None) -> CheckoutState:
+        """Re-run whatever intention is due with its recorded key (crash recovery, retries),
+        and expire the reservation if its time has come."""
+        cause = cause or Cause(kind="recovery")
+        state = self.get(checkout_id)
+        if state.stock == "reserved" and self.clock.now() >= state.expires_at and (
+            state.status in ("awaiting_payment", "requires_action")
+        ):
+            return self.expire(checkout_id, cause)
+        effect = next_effect(state, self.clock.now())
+        return self._drive(state.id, [effect] if effect else [], cause)
+
+    def apply_payment_snapshot(self, snap: ports.PaymentIntentSnapshot,
+                               cause: Cause | None = None) -> CheckoutState | None:
+        """Apply what the provider says an intent is now (webhook, reconciliation)."""
+        if snap.checkout_id is None:
+            return None
+        sid = parse_prefixed(snap.checkout_id, CHECKOUT_PREFIX)
+        if sid is None or self.store.get(sid, fold_checkout) is None:
+            return None
+        decision = self._decide_and_append("observe", lambda: self._with_context(
+            sid, lambda s, inv, order: decide_observation(s, snap, inv, order,
+                                                          now=self.clock.now(), cause=cause)))
+        return self._drive(sid, decision.effects, cause)
+
+    def retry(self, checkout_id: str, *, actor: str, note: str | None = None) -> CheckoutState:
+        sid = self._checkout_sid(checkout_id)
+        decision = self._decide_and_append("retry", lambda: decide_retry(
+            self._load_checkout(sid), actor=actor, note=note, now=self.clock.now()))
+        return self._drive(sid, decision.effects, Cause(kind="operator", actor=actor, note=note))
+
+    def resolve(self, checkout_id: str, *, actor: str, note: str) -> CheckoutState:
+        sid = self._checkout_sid(checkout_id)
+        self._decide_and_append("resolve", lambda: decide_resolve(
+            self._load_checkout(sid), actor=actor, note=note, now=self.clock.now()))
+        return self._load_checkout(sid)
+
+    # --- orders and refunds ----------------------------------------------------------------
+
+    def refund(self, cmd: RefundOrder, cause: Cause | None = None) -> RefundState:
+        order = self.get_order(cmd.order_id)
+        decision = self._decide_and_append("refund", lambda: decide_refund(
+            self.get_order(cmd.order_id), cmd, now=self.clock.now(), cause=cause))
+        refund_id = next(r.refund_id for r in self.get_order(cmd.order_id).refunds.values()
+                         if r.idempotency_key == cmd.idempotency_key)
+        for effect in decision.effects:
+            self._perform_refund(order.id, effect, cause)
+        return self.get_order(cmd.order_id).refunds[refund_id]
+
+    def apply_refund_snapshot(self, order_id: str, refund_id: str, snap: ports.RefundSnapshot,
+                              cause: Cause | None = None) -> None:
+        order = self.get_order(order_id)
+        self._decide_and_append("refund_result", lambda: self._refund_result(
+            order.id, refund_id, snap, cause))
+
+    def resume_refunds(self, order_id: str, cause: Cause | None = None) -> None:
+        order = self.get_order(order_id)
+        for refund in order.refunds.values():
+            if refund.status == "requested":
+                self._perform_refund(order.id, refund_effect(order, refund), cause)
+
+    def _perform_refund(self, order_sid: UUID, effect: fx.CreateRefund, cause) -> None:
+        started = time.perf_counter()
+        try:
+            result: ports.RefundSnapshot | Exception = self.gateway.create_refund(
+                payment_intent_id=effect.payment_intent_id, amount=effect.amount,
+                refund_key=effect.refund_id, idempotency_key=effect.idempotency_key,
+                reason=effect.reason)
+        except ports.PaymentGatewayError as exc:
+            result = exc
+        self.observer.step_finished(checkout_id=effect.order_id, step="refund",
+                                    idempotency_key=effect.idempotency_key,
+                                    outcome=getattr(result, "status", type(result).__name__),
+                                    seconds=time.perf_counter() - started)
+        self._decide_and_append("refund_result", lambda: self._refund_result(
+            order_sid, effect.refund_id, result, cause))
+
+    def _refund_result(self, order_sid: UUID, refund_id: str, result, cause) -> Decision:
+        order = self.store.get(order_sid, fold_order)
+        skus = [line.sku for line in order.items]
+        inventory = {sku: self.get_inventory(sku) for sku in skus}
+        return decide_refund_result(order, refund_id, result, inventory, now=self.clock.now(),
+                                    cause=cause)
+
+    # --- stock and catalog -----------------------------------------------------------------
+
+    def adjust_stock(self, sku: str, delta: int, reason: str,
+                     cause: Cause | None = None) -> InventoryState:
+        self._decide_and_append("adjust_stock", lambda: decide_adjust_stock(
+            self.get_inventory(sku), sku, delta, reason, now=self.clock.now(), cause=cause))
+        return self.get_inventory(sku)
+
+    def upsert_product(self, *, sku: str, name: str, unit_amount: int, currency: str,
+                       seller_id: str, active: bool, cause: Cause | None = None) -> ProductState:
+        self._decide_and_append("upsert_product", lambda: decide_upsert_product(
+            self.get_product(sku), sku=sku, name=name, unit_amount=unit_amount,
+            currency=currency, seller_id=seller_id, active=active, now=self.clock.now(),
+            cause=cause))
+        return self.get_product(sku)
+
+    def set_seller(self, seller_id: str, *, charges_enabled: bool,
+                   cause: Cause | None = None) -> SellerState:
+        self._decide_and_append("set_seller", lambda: decide_set_seller(
+            self.get_seller(seller_id), seller_id=seller_id, charges_enabled=charges_enabled,
+            now=self.clock.now(), cause=cause))
+        return self.get_seller(seller_id)
+
+    # --- the shell -------------------------------------------------------------------------
+
+    def _drive(self, sid: UUID, effects: list[fx.Effect], cause: Cause | None) -> CheckoutState:
+        return self._drive_recording(sid, effects, cause)[0]
+
+    def _drive_recording(
+        self, sid: UUID, effects: list[fx.Effect], cause: Cause | None
+    ) -> tuple[CheckoutState, list]:
+        """Perform effects and record their outcomes until the saga waits; returns the
+        state and the events this call recorded."""
+        recorded: list = []
+        for _ in range(MAX_DRIVE_STEPS):
+            if not effects:
+                break
+            effect = effects[0]
+            step, key = step_of(effect)
+            started = time.perf_counter()
+            result = perform_payment_effect(self.gateway, effect)
+            self.observer.step_finished(
+                checkout_id=effect.checkout_id if hasattr(effect, "checkout_id") else "",
+                step=step, idempotency_key=key,
+                outcome=getattr(result, "status", None) or type(result).__name__,
+                seconds=time.perf_counter() - started)
+            decision = self._decide_and_append(step, lambda: self._with_context(
+                sid, lambda s, inv, order: decide_step_result(
+                    s, step, key, result, inv, order, now=self.clock.now(), cause=cause)))
+            recorded.extend(decision.events)
+            effects = decision.effects
+        return self._load_checkout(sid), recorded
+
+    def _with_context(self, sid: UUID, decide: Callable[..., Decision]) -> Decision:
+        state = self._load_checkout(sid)
+        inventory = {line.sku: self.get_inventory(line.sku) for line in state.items}
+        order = self.store.get(order_stream(sid), fold_order) if state.order_id else None
+        return decide(state, inventory, order)
+
+    def _decide_and_append(self, operation: str, decide: Callable[[], Decision]) -> Decision:
+        for attempt in range(1, self.max_conflict_retries + 1):
+            decision = decide()
+            try:
+                if decision.events:
+                    self.store.append(decision.events)
+                    self.observer.events_recorded(decision.events)
+                return decision
+            except errors.ConcurrencyConflictError:
+                self.observer.conflict_retried(operation=operation, attempt=attempt)
+                self._sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+        raise errors.ConcurrencyConflictError(
+            f"{operation}: gave up after {self.max_conflict_retries} conflicting writes")
+
+    def _require_provider(self) -> None:
+        available = getattr(self.gateway, "is_available", None)
+        if available is not None and not available():
+            raise errors.PaymentProviderUnavailableDomainError(
+                "the payment provider is unavailable; try again shortly")
+
+    def _raise_if_declined(self, state: CheckoutState, recorded: list) -> None:
+        if state.status == "awaiting_payment" and any(isinstance(e, PaymentDeclined) for e in recorded):
+            error = state.last_payment_error
+            raise errors.CardDeclinedDomainError(
+                error.message if error and error.message else "the card was declined",
+                checkout_id=state.checkout_id, decline_code=error.decline_code if error else None,
+                checkout=state)
+
+    def _load_checkout(self, sid: UUID) -> CheckoutState:
+        state = self.store.get(sid, fold_checkout)
+        if state is None:
+            raise errors.NotFoundError("no such checkout")
+        return state
+
+    def _checkout_sid(self, checkout_id: str) -> UUID:
+        sid = parse_prefixed(checkout_id, CHECKOUT_PREFIX)
+        if sid is None:
+            raise errors.NotFoundError(f"no checkout {checkout_id}", checkout_id=checkout_id)
+        return sid

@@ -1,0 +1,19 @@
+"""Events of the catalog: products and sellers."""
+
+from __future__ import annotations
+
+from events.base import DomainEvent
+
+
+class ProductUpserted(DomainEvent, frozen=True, kw_only=True):
+    sku: str
+    name: str
+    unit_amount: int
+    currency: str
+    seller_id: str
+    active: bool
+
+
+class SellerUpdated(DomainEvent, frozen=True, kw_only=True):
+    seller_id: str
+    charges_enabled: bool

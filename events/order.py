@@ -1,0 +1,74 @@
+"""Events of the Order aggregate. Orders are never deleted: they are marked."""
+
+from __future__ import annotations
+
+from events.base import DomainEvent, LineItem
+
+
+class OrderPlaced(DomainEvent, frozen=True, kw_only=True):
+    order_id: str
+    order_number: str
+    checkout_id: str
+    customer_id: str | None
+    currency: str
+    items: list[LineItem]
+    amount_total: int
+
+
+class OrderPaid(DomainEvent, frozen=True, kw_only=True):
+    payment_intent_id: str
+    amount_captured: int
+    charge_id: str | None
+
+
+class OrderCancelled(DomainEvent, frozen=True, kw_only=True):
+    reason: str
+
+
+class RefundRequested(DomainEvent, frozen=True, kw_only=True):
+    """The intention, before the provider call; its amount is held against the refundable."""
+
+    refund_id: str
+    amount: int
+    reason: str | None
+    restock: list[LineItem]
+    idempotency_key: str
+    request_fingerprint: str
+
+
+class RefundSubmitted(DomainEvent, frozen=True, kw_only=True):
+    """The provider accepted the refund but has not settled it yet (``pending``)."""
+
+    refund_id: str
+    provider_refund_id: str
+
+
+class RefundSucceeded(DomainEvent, frozen=True, kw_only=True):
+    refund_id: str
+    provider_refund_id: str | None
+    amount: int
+
+
+class RefundFailed(DomainEvent, frozen=True, kw_only=True):
+    refund_id: str
+    provider_refund_id: str | None
+    reason: str
+
+
+class RefundRecordedExternally(DomainEvent, frozen=True, kw_only=True):
+    """A refund made outside this service (e.g. Stripe's dashboard), learnt from Stripe."""
+
+    refund_id: str
+    provider_refund_id: str
+    amount: int
+
+
+class DisputeOpened(DomainEvent, frozen=True, kw_only=True):
+    dispute_id: str
+    amount: int
+    reason: str | None
+
+
+class DisputeClosed(DomainEvent, frozen=True, kw_only=True):
+    dispute_id: str
+    status: str
