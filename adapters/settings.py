@@ -1,0 +1,112 @@
+"""Configuration from the environment (and ``.env`` when present), validated at start-up.
+A bad value raises ConfigError naming the variable; the CLI prints one line, exits 2."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adapters.database import DatabaseConfig, DatabaseUrlError, parse_database_url
+
+
+class ConfigError(ValueError):
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./var/checkout-saga.db"
+    database: DatabaseConfig = field(default_factory=lambda: parse_database_url("sqlite:///./var/checkout-saga.db"))
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_keys: tuple[str, ...] = ()
+    admin_keys: tuple[str, ...] = ()
+    keys_generated: bool = False
+    stripe_secret_key: str | None = None
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str | None = None
+    reservation_ttl_seconds: int = 900
+    stripe_emulator_port: int = 12111
+    log_format: str = "json"
+
+    @property
+    def uses_emulator(self) -> bool:
+        return self.stripe_secret_key is None
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _keys(env: dict[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name, "")
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    for key in keys:
+        if len(key) < 16:
+            raise ConfigError(name, "each key must be at least 16 characters")
+    return keys
+
+
+def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+    env = dict(_read_dotenv(dotenv)) if dotenv is not None else {}
+    env.update(os.environ if environ is None else environ)
+    url = env.get("CHECKOUT_SAGA_DATABASE_URL") or "sqlite:///./var/checkout-saga.db"
+    try:
+        database = parse_database_url(url)
+    except DatabaseUrlError as exc:
+        raise ConfigError("CHECKOUT_SAGA_DATABASE_URL", str(exc)) from None
+    log_format = env.get("CHECKOUT_SAGA_LOG_FORMAT") or ("console" if os.isatty(2) else "json")
+    if log_format not in ("console", "json"):
+        raise ConfigError("CHECKOUT_SAGA_LOG_FORMAT", f"must be console or json, got {log_format!r}")
+    api_keys = _keys(env, "CHECKOUT_SAGA_API_KEYS")
+    admin_keys = _keys(env, "CHECKOUT_SAGA_ADMIN_KEYS")
+    generated = False
+    if not api_keys:
+        api_keys, generated = (f"sk_store_{secrets.token_urlsafe(24)}",), True
+    if not admin_keys:
+        admin_keys, generated = (f"sk_admin_{secrets.token_urlsafe(24)}",), True
+    secret = env.get("STRIPE_SECRET_KEY") or None
+    if secret is not None and not secret.startswith(("sk_", "rk_")):
+        raise ConfigError("STRIPE_SECRET_KEY", "must start with sk_ or rk_")
+    base = env.get("STRIPE_API_BASE") or None
+    if base is not None and not base.startswith(("http://", "https://")):
+        raise ConfigError("STRIPE_API_BASE", "must be an http(s) URL")
+    webhook_secret = env.get("STRIPE_WEBHOOK_SECRET") or None
+    if webhook_secret is not None and not webhook_secret.startswith("whsec_"):
+        raise ConfigError("STRIPE_WEBHOOK_SECRET", "must start with whsec_")
+    host = env.get("CHECKOUT_SAGA_HOST") or "127.0.0.1"
+    return Settings(
+        database_url=url, database=database, host=host,
+        port=_int(env, "CHECKOUT_SAGA_PORT", 8000, 0, 65535),
+        api_keys=api_keys, admin_keys=admin_keys, keys_generated=generated,
+        stripe_secret_key=secret, stripe_api_base=base, stripe_webhook_secret=webhook_secret,
+        reservation_ttl_seconds=_int(env, "CHECKOUT_SAGA_RESERVATION_TTL_SECONDS", 900, 1, 7 * 86400),
+        stripe_emulator_port=_int(env, "CHECKOUT_SAGA_STRIPE_EMULATOR_PORT", 12111, 0, 65535),
+        log_format=log_format,
+    )
