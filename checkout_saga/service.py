@@ -187,6 +187,12 @@ class CheckoutService:
                                                           now=self.clock.now(), cause=cause)))
         return self._drive(sid, decision.effects, cause)
 
+    def receive_stripe_event(self, notice: ports.PaymentEventNotice, payload: str) -> bool:
+        """Record a verified provider event durably, then apply it; True if a duplicate."""
+        from checkout_saga.inbox import PaymentEventInbox
+
+        return PaymentEventInbox(self).receive(notice, payload)
+
     def retry(self, checkout_id: str, *, actor: str, note: str | None = None) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
         decision = self._decide_and_append("retry", lambda: decide_retry(

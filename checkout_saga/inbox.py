@@ -1,0 +1,126 @@
+"""The Stripe inbox: each provider event is recorded once, durably, before it is
+acknowledged; then routed to the saga. A redelivery of an applied event is a duplicate
+with no effect; one recorded but not applied (a crash in between) is applied again."""
+
+from __future__ import annotations
+
+from checkout_saga import ports
+from checkout_saga.errors import ConcurrencyConflictError
+from checkout_saga.ids import CHECKOUT_PREFIX, order_stream, parse_prefixed, stripe_event_stream
+from checkout_saga.order import fold_order
+from checkout_saga.writer import EventWriter
+from events.base import Cause
+from events.order import DisputeClosed, DisputeOpened
+from events.stripe_inbox import StripeEventApplied, StripeEventReceived, StripeEventUnmatched
+
+
+class InboxEntry:
+    def __init__(self, received: StripeEventReceived | None = None, version: int = 0,
+                 outcome: str | None = None) -> None:
+        self.received, self.version, self.outcome = received, version, outcome
+
+
+def _fold_inbox(state: InboxEntry | None, events) -> InboxEntry:
+    entry = state or InboxEntry()
+    for e in events:
+        if isinstance(e, StripeEventReceived):
+            entry = InboxEntry(e, e.originator_version, entry.outcome)
+        elif isinstance(e, StripeEventApplied | StripeEventUnmatched):
+            outcome = e.outcome if isinstance(e, StripeEventApplied) else f"unmatched: {e.reason}"
+            entry = InboxEntry(entry.received, e.originator_version, outcome)
+    return entry
+
+
+fold_inbox = _fold_inbox
+
+class PaymentEventInbox:
+    def __init__(self, service) -> None:  # noqa: ANN001 - CheckoutService (avoids a cycle)
+        self.service = service
+
+    def receive(self, notice: ports.PaymentEventNotice, payload: str) -> bool:
+        """Record then apply; True when this event was already applied (a duplicate)."""
+        store, now = self.service.store, self.service.clock.now()
+        sid = stripe_event_stream(notice.event_id)
+        entry = store.get(sid, fold_inbox)
+        if entry is not None and entry.outcome is not None:
+            return True
+        if entry is None:
+            w = EventWriter(now, Cause(kind="webhook", ref=notice.event_id))
+            w.emit(sid, 0, StripeEventReceived, event_id=notice.event_id, type=notice.type,
+                   created=notice.created, payment_intent_id=notice.payment_intent_id,
+                   checkout_id=notice.checkout_id, payload=payload)
+            try:
+                store.append(w.events)
+            except ConcurrencyConflictError:  # a concurrent delivery of this event won
+                return True
+            entry = store.get(sid, fold_inbox)
+        outcome = self.apply(notice)
+        w = EventWriter(self.service.clock.now(), Cause(kind="webhook", ref=notice.event_id))
+        if outcome.startswith("unmatched"):
+            w.emit(sid, entry.version, StripeEventUnmatched, reason=outcome.split(":", 1)[-1].strip())
+        else:
+            w.emit(sid, entry.version, StripeEventApplied, outcome=outcome)
+        try:
+            store.append(w.events)
+        except ConcurrencyConflictError:  # another delivery recorded the outcome first
+            pass
+        return False
+
+    def apply(self, notice: ports.PaymentEventNotice) -> str:
+        cause = Cause(kind="webhook", ref=notice.event_id)
+        if notice.type.startswith("payment_intent."):
+            return self._apply_intent(notice, cause)
+        if notice.refund is not None:
+            return self._apply_refund(notice, cause)
+        if notice.type.startswith("charge.dispute."):
+            return self._apply_dispute(notice, cause)
+        return "ignored"
+
+    def _current_intent(self, notice: ports.PaymentEventNotice) -> ports.PaymentIntentSnapshot | None:
+        """Re-read the intent: the event's copy may be older than what already happened."""
+        intent_id = notice.payment_intent_id or (notice.payment_intent.id if notice.payment_intent else None)
+        if intent_id is None:
+            return None
+        try:
+            return self.service.gateway.retrieve_payment_intent(intent_id)
+        except ports.PaymentGatewayError:
+            return notice.payment_intent
+
+    def _apply_intent(self, notice, cause) -> str:
+        snap = self._current_intent(notice)
+        if snap is None or snap.checkout_id is None:
+            return "unmatched: no checkout_id in the intent's metadata"
+        if self.service.apply_payment_snapshot(snap, cause) is None:
+            return f"unmatched: no checkout {snap.checkout_id}"
+        return "applied"
+
+    def _order_sid(self, notice):
+        snap = self._current_intent(notice)
+        checkout_sid = parse_prefixed(snap.checkout_id or "", CHECKOUT_PREFIX) if snap else None
+        return order_stream(checkout_sid) if checkout_sid else None
+
+    def _apply_refund(self, notice, cause) -> str:
+        refund = notice.refund
+        order_sid = self._order_sid(notice)
+        order = self.service.store.get(order_sid, fold_order) if order_sid else None
+        if order is None:
+            return "unmatched: refund for an unknown order"
+        if refund.refund_key not in order.refunds:
+            return "unmatched: refund not made by this service"
+        self.service.apply_refund_snapshot(order.order_id, refund.refund_key, refund, cause)
+        return "applied"
+
+    def _apply_dispute(self, notice, cause) -> str:
+        order_sid = self._order_sid(notice)
+        order = self.service.store.get(order_sid, fold_order) if order_sid else None
+        if order is None or notice.dispute_id is None:
+            return "unmatched: dispute for an unknown order"
+        w = EventWriter(self.service.clock.now(), cause)
+        if notice.type == "charge.dispute.created" and notice.dispute_id not in order.disputes:
+            w.emit(order.id, order.version, DisputeOpened, dispute_id=notice.dispute_id,
+                   amount=notice.dispute_amount or 0, reason=notice.dispute_reason)
+        elif notice.type == "charge.dispute.closed":
+            w.emit(order.id, order.version, DisputeClosed, dispute_id=notice.dispute_id,
+                   status=notice.dispute_status or "closed")
+        self.service.store.append(w.events)
+        return "applied"

@@ -1,0 +1,256 @@
+"""decide(): pure decisions, given states and an input, then the events and effects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from checkout_saga import effects as fx
+from checkout_saga import errors, ports
+from checkout_saga.catalog import fold_product, fold_seller
+from checkout_saga.checkout import fold_checkout
+from checkout_saga.commands import CartLine, StartCheckout
+from checkout_saga.ids import checkout_stream, inventory_stream, product_stream, seller_stream
+from checkout_saga.inventory import fold_inventory
+from checkout_saga.operations import decide_cancel, decide_expire, decide_step_result
+from checkout_saga.order import fold_order
+from checkout_saga.saga import decide_start
+from events import checkout as ev
+from events import inventory as inv_ev
+from events.catalog import ProductUpserted, SellerUpdated
+from events.inventory import StockAdjusted
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+TTL = timedelta(minutes=15)
+
+
+def product(sku="TSHIRT-M", active=True, seller="acct_1"):
+    return fold_product(None, [ProductUpserted(
+        originator_id=product_stream(sku), originator_version=1, occurred_at=NOW, sku=sku,
+        name=sku, unit_amount=1999, currency="usd", seller_id=seller, active=active)])
+
+
+def seller(enabled=True):
+    return fold_seller(None, [SellerUpdated(originator_id=seller_stream("acct_1"),
+                                            originator_version=1, occurred_at=NOW,
+                                            seller_id="acct_1", charges_enabled=enabled)])
+
+
+def stock(sku="TSHIRT-M", units=10):
+    return fold_inventory(None, [StockAdjusted(originator_id=inventory_stream(sku),
+                                               originator_version=1, occurred_at=NOW, sku=sku,
+                                               delta=units, reason="initial")])
+
+
+def command(quantity=2, payment_method="pm_card_visa", session="cs_unit_0001"):
+    return StartCheckout(checkout_session_id=session, currency="usd",
+                         items=(CartLine(sku="TSHIRT-M", quantity=quantity),),
+                         payment_method=payment_method)
+
+
+def started(quantity=2, payment_method="pm_card_visa", units=10, enabled=True):
+    cmd = command(quantity, payment_method)
+    decision = decide_start(cmd, None, {"TSHIRT-M": product()}, {"acct_1": seller(enabled)},
+                            {"TSHIRT-M": stock(units=units)}, stream_id=checkout_stream(cmd.checkout_session_id),
+                            now=NOW, reservation_ttl=TTL)
+    return cmd, decision
+
+
+def fold_all(decision, kind):
+    sid = {e.originator_id for e in decision.events if type(e).__module__ == f"events.{kind}"}
+    folds = {"checkout": fold_checkout, "order": fold_order, "inventory": fold_inventory}
+    return {s: folds[kind](None, [e for e in decision.events if e.originator_id == s]) for s in sid}
+
+
+def apply(checkout, decision_events):
+    """The checkout after a decision (its own stream's events only)."""
+    return fold_checkout(checkout, [e for e in decision_events if e.originator_id == checkout.id])
+
+
+def snapshot(status, **extra):
+    return ports.PaymentIntentSnapshot(id="pi_1", status=status, amount=3998, currency="usd",
+                                       **extra)
+
+
+def test_start_reserves_every_line_places_the_order_and_asks_for_an_intent_in_one_decision():
+    _, decision = started()
+
+    types = [type(e).__name__ for e in decision.events]
+    assert types == ["CheckoutStarted", "UnitsReserved", "StockReserved", "OrderPlaced",
+                     "OrderAttached", "PaymentStepRequested"]
+    (effect,) = decision.effects
+    assert isinstance(effect, fx.CreatePaymentIntent)
+    assert effect.idempotency_key.endswith(":create_intent") and effect.payment_method == "pm_card_visa"
+    assert effect.amount == 3998
+
+
+def test_start_with_too_little_stock_refuses_and_reserves_nothing():
+    _, decision = started(quantity=11)
+
+    assert not any(isinstance(e, inv_ev.UnitsReserved) for e in decision.events)
+    assert isinstance(decision.error, errors.InsufficientStockError)
+    assert decision.effects == []
+
+
+def test_start_for_a_seller_without_charges_fails_before_reserving():
+    _, decision = started(enabled=False)
+
+    assert [type(e).__name__ for e in decision.events] == ["CheckoutStarted", "CheckoutFailed"]
+    assert isinstance(decision.error, errors.SellerCannotAcceptPaymentsError)
+
+
+@pytest.mark.parametrize("bad, field", [
+    (StartCheckout(checkout_session_id="short", currency="usd", items=(CartLine(sku="A", quantity=1),)), "checkout_session_id"),
+    (StartCheckout(checkout_session_id="cs_unit_0001", currency="usd", items=()), "items"),
+    (StartCheckout(checkout_session_id="cs_unit_0001", currency="usd", items=(CartLine(sku="A", quantity=0),)), "items[0].quantity"),
+    (StartCheckout(checkout_session_id="cs_unit_0001", currency="usd", items=(CartLine(sku="A", quantity=1001),)), "items[0].quantity"),
+    (StartCheckout(checkout_session_id="cs_unit_0001", currency="usd", items=(CartLine(sku="A", quantity=1), CartLine(sku="A", quantity=1))), "items[1].sku"),
+    (StartCheckout(checkout_session_id="cs_unit_0001", currency="USD", items=(CartLine(sku="A", quantity=1),)), "currency"),
+])
+def test_start_rejects_bad_input_naming_the_field(bad, field):
+    with pytest.raises(errors.ValidationError) as raised:
+        decide_start(bad, None, {}, {}, {}, stream_id=checkout_stream("x"), now=NOW, reservation_ttl=TTL)
+    assert field in [f for f, _ in raised.value.errors]
+
+
+def test_start_rejects_unknown_and_inactive_products():
+    cmd = command()
+    with pytest.raises(errors.UnknownSkuError):
+        decide_start(cmd, None, {"TSHIRT-M": None}, {}, {}, stream_id=checkout_stream("x"), now=NOW, reservation_ttl=TTL)
+    with pytest.raises(errors.ProductUnavailableError):
+        decide_start(cmd, None, {"TSHIRT-M": product(active=False)}, {"acct_1": seller()}, {},
+                     stream_id=checkout_stream("x"), now=NOW, reservation_ttl=TTL)
+
+
+def test_a_replayed_start_records_nothing_and_a_changed_one_conflicts():
+    cmd, decision = started()
+    (checkout,) = fold_all(decision, "checkout").values()
+
+    replay = decide_start(cmd, checkout, {}, {}, {}, stream_id=checkout.id, now=NOW, reservation_ttl=TTL)
+    assert replay.events == []
+    with pytest.raises(errors.IdempotencyConflictError):
+        decide_start(command(quantity=3), checkout, {}, {}, {}, stream_id=checkout.id, now=NOW,
+                     reservation_ttl=TTL)
+
+
+def _after_start(payment_method="pm_card_visa"):
+    cmd, decision = started(payment_method=payment_method)
+    (checkout,) = fold_all(decision, "checkout").values()
+    inventory = {"TSHIRT-M": fold_inventory(stock(), [e for e in decision.events if isinstance(e, inv_ev.UnitsReserved)])}
+    (order,) = fold_all(decision, "order").values()
+    return checkout, inventory, order
+
+
+def test_authorization_commits_stock_before_asking_to_capture():
+    checkout, inventory, order = _after_start()
+
+    decision = decide_step_result(checkout, "create_intent", checkout.pending.idempotency_key,
+                                  snapshot("requires_capture", amount_capturable=3998),
+                                  inventory, order, now=NOW)
+
+    types = [type(e).__name__ for e in decision.events]
+    assert types.index("ReservationCommitted") < types.index("PaymentStepRequested")
+    (effect,) = decision.effects
+    assert isinstance(effect, fx.CapturePayment) and effect.idempotency_key.endswith(":capture")
+
+
+def test_an_unknown_outcome_is_retried_later_with_the_same_key_not_compensated():
+    checkout, inventory, order = _after_start()
+    key = checkout.pending.idempotency_key
+
+    decision = decide_step_result(checkout, "create_intent", key,
+                                  ports.PaymentOutcomeUnknownError("timeout"), inventory, order, now=NOW)
+
+    (event,) = decision.events
+    assert isinstance(event, ev.PaymentStepOutcomeUnknown) and event.idempotency_key == key
+    assert event.retry_at > NOW and decision.effects == []
+    later = decide_step_result(apply(checkout, decision.events), "create_intent", key,
+                               snapshot("requires_capture", amount_capturable=3998), inventory, order,
+                               now=event.retry_at)
+    assert not any(isinstance(e, ev.CompensationStarted) for e in later.events)
+
+
+def test_cancel_undoes_in_reverse_order_starting_with_the_intent():
+    checkout, inventory, order = _after_start(payment_method=None)
+    checkout = apply(checkout, decide_step_result(
+        checkout, "create_intent", checkout.pending.idempotency_key,
+        snapshot("requires_payment_method"), inventory, order, now=NOW).events)
+
+    decision = decide_cancel(checkout, inventory, order, reason="customer", now=NOW)
+
+    (started_comp,) = [e for e in decision.events if isinstance(e, ev.CompensationStarted)]
+    assert started_comp.steps == ["cancel_intent", "release_stock", "cancel_order"]
+    assert not any(isinstance(e, inv_ev.ReservationReleased) for e in decision.events)
+    (effect,) = decision.effects
+    assert isinstance(effect, fx.CancelPaymentIntent) and not effect.unless_authorized
+
+
+def test_stock_is_released_only_after_the_cancel_succeeded():
+    checkout, inventory, order = _after_start(payment_method=None)
+    checkout = apply(checkout, decide_step_result(
+        checkout, "create_intent", checkout.pending.idempotency_key,
+        snapshot("requires_payment_method"), inventory, order, now=NOW).events)
+    checkout = apply(checkout, decide_cancel(checkout, inventory, order, reason="c", now=NOW).events)
+
+    failed = decide_step_result(checkout, "cancel_intent", "k", ports.PaymentOutcomeUnknownError("500"),
+                                inventory, order, now=NOW)
+    assert not any(isinstance(e, inv_ev.ReservationReleased) for e in failed.events)
+    assert isinstance(failed.events[-1], ev.CompensationStepFailed)
+
+    done = decide_step_result(checkout, "cancel_intent", "k", snapshot("canceled"), inventory, order, now=NOW)
+    types = [type(e).__name__ for e in done.events]
+    assert "ReservationReleased" in types and "OrderCancelled" in types
+    assert types[-1] == "CheckoutCancelled"
+
+
+def test_a_failing_cancel_escalates_to_needs_attention_after_its_attempts():
+    checkout, inventory, order = _after_start(payment_method=None)
+    checkout = apply(checkout, decide_step_result(
+        checkout, "create_intent", checkout.pending.idempotency_key,
+        snapshot("requires_payment_method"), inventory, order, now=NOW).events)
+    checkout = apply(checkout, decide_cancel(checkout, inventory, order, reason="c", now=NOW).events)
+
+    for _ in range(5):
+        decision = decide_step_result(checkout, "cancel_intent", "k",
+                                      ports.PaymentOutcomeUnknownError("500"), inventory, order, now=NOW)
+        checkout = apply(checkout, decision.events)
+
+    assert checkout.status == "needs_attention"
+    assert checkout.stock == "reserved"  # never released while the intent may be live
+
+
+def test_expiry_asks_to_cancel_unless_already_authorized_and_completes_if_it_was():
+    checkout, inventory, order = _after_start(payment_method=None)
+    checkout = apply(checkout, decide_step_result(
+        checkout, "create_intent", checkout.pending.idempotency_key,
+        snapshot("requires_action", next_action_url="https://x"), inventory, order, now=NOW).events)
+
+    expiry = decide_expire(checkout, inventory, order, now=NOW + TTL)
+    (effect,) = expiry.effects
+    assert isinstance(effect, fx.CancelPaymentIntent) and effect.unless_authorized
+    expiring = apply(checkout, expiry.events)
+
+    late = decide_step_result(expiring, "cancel_intent", effect.idempotency_key,
+                              snapshot("requires_capture", amount_capturable=3998), inventory, order,
+                              now=NOW + TTL)
+    types = [type(e).__name__ for e in late.events]
+    assert types[0] == "CompensationAbandoned" and "ReservationCommitted" in types
+    assert isinstance(late.effects[0], fx.CapturePayment)
+
+
+def test_expiry_before_the_deadline_does_nothing():
+    checkout, inventory, order = _after_start(payment_method=None)
+    assert decide_expire(checkout, inventory, order, now=NOW + TTL - timedelta(seconds=1)).events == []
+
+
+def test_a_late_older_view_of_the_intent_never_moves_the_checkout_backwards():
+    checkout, inventory, order = _after_start()
+    checkout = apply(checkout, decide_step_result(
+        checkout, "create_intent", checkout.pending.idempotency_key,
+        snapshot("requires_capture", amount_capturable=3998), inventory, order, now=NOW).events)
+
+    decision = decide_step_result(checkout, "sync_intent", "x", snapshot("requires_action"),
+                                  inventory, order, now=NOW)
+
+    assert not any(isinstance(e, ev.PaymentActionRequired) for e in decision.events)
