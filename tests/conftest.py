@@ -16,10 +16,17 @@ from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
 from checkout_saga.service import CheckoutService
 
+def _available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 pytest_plugins = [
     name
     for name in ("tests.plugins.emulator", "tests.plugins.localstripe", "tests.plugins.servers")
-    if importlib.util.find_spec(name) is not None
+    if _available(name)
 ]
 
 settings.register_profile(
