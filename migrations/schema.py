@@ -1,0 +1,56 @@
+"""DDL of the read-model tables. A table may be built under another name (``orders__shadow``)
+for a shadow rebuild, so every statement is made from the table name it targets."""
+
+from __future__ import annotations
+
+TRACKING = """CREATE TABLE IF NOT EXISTS projection_tracking (
+    name TEXT PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)"""
+
+_TABLES: dict[str, str] = {
+    "orders": """(
+        order_id TEXT PRIMARY KEY, order_number TEXT NOT NULL, checkout_id TEXT NOT NULL,
+        customer_id TEXT, status TEXT NOT NULL, currency TEXT NOT NULL,
+        amount_total BIGINT NOT NULL, amount_captured BIGINT NOT NULL DEFAULT 0,
+        amount_refunded BIGINT NOT NULL DEFAULT 0, refunds TEXT NOT NULL DEFAULT '{}',
+        items TEXT NOT NULL, created_at TEXT NOT NULL, paid_at TEXT, updated_at TEXT NOT NULL)""",
+    "inventory_levels": """(
+        sku TEXT PRIMARY KEY, on_hand BIGINT NOT NULL, reserved BIGINT NOT NULL,
+        available BIGINT NOT NULL, sold BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
+    "payments_ledger": """(
+        entry_id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT, checkout_id TEXT, order_id TEXT,
+        payment_intent_id TEXT, charge_id TEXT, refund_id TEXT, provider_refund_id TEXT,
+        dispute_id TEXT, amount BIGINT NOT NULL DEFAULT 0, occurred_at TEXT NOT NULL)""",
+    "ops_checkouts": """(
+        checkout_id TEXT PRIMARY KEY, status TEXT NOT NULL, compensating INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+}
+
+_INDEXES: dict[str, list[tuple[str, str]]] = {
+    "orders": [("customer", "customer_id, created_at DESC, order_id DESC"),
+               ("status", "status, created_at DESC, order_id DESC"),
+               ("created", "created_at DESC, order_id DESC")],
+    "inventory_levels": [],
+    "payments_ledger": [("checkout", "checkout_id"), ("order", "order_id"),
+                        ("intent", "payment_intent_id")],
+    "ops_checkouts": [("status", "status, updated_at")],
+}
+
+TABLE_NAMES = tuple(_TABLES)
+
+
+def create_table(base: str, table: str | None = None) -> str:
+    return f"CREATE TABLE IF NOT EXISTS {table or base} {_TABLES[base]}"
+
+
+def index_names(base: str, table: str | None = None) -> list[str]:
+    return [f"{table or base}_{suffix}_idx" for suffix, _ in _INDEXES[base]]
+
+
+def create_indexes(base: str, table: str | None = None) -> list[str]:
+    target = table or base
+    return [f"CREATE INDEX IF NOT EXISTS {target}_{suffix}_idx ON {target} ({cols})"
+            for suffix, cols in _INDEXES[base]]
+
+
+def create_all(base: str, table: str | None = None) -> list[str]:
+    return [create_table(base, table), *create_indexes(base, table)]
