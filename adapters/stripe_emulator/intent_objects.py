@@ -1,0 +1,173 @@
+"""The PaymentIntent object: its shape and the parameters each endpoint accepts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.stripe_emulator.errors import ApiError, parameter_invalid, parameter_missing
+from adapters.stripe_emulator.forms import (
+    Params,
+    get_choice,
+    get_int,
+    get_metadata,
+    get_str,
+)
+from adapters.stripe_emulator.ids import new_id, random_token
+from adapters.stripe_emulator.payment_methods import TEST_CARDS, TestCard
+from adapters.stripe_emulator.state import Store
+
+Json = dict[str, Any]
+
+CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
+CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
+_COMMON = (
+    "customer",
+    "description",
+    "expand",
+    "metadata",
+    "payment_method",
+    "payment_method_options",
+    "payment_method_types",
+    "receipt_email",
+    "setup_future_usage",
+    "shipping",
+    "statement_descriptor",
+    "statement_descriptor_suffix",
+)
+CREATE_PARAMS = (
+    *_COMMON,
+    "amount",
+    "currency",
+    "capture_method",
+    "confirm",
+    "confirmation_method",
+    "return_url",
+    "automatic_payment_methods",
+    "off_session",
+    "error_on_requires_action",
+    "use_stripe_sdk",
+    "mandate_data",
+    "on_behalf_of",
+    "transfer_data",
+    "transfer_group",
+    "application_fee_amount",
+)
+UPDATE_PARAMS = (*_COMMON, "amount", "currency", "capture_method", "transfer_group")
+CONFIRM_PARAMS = (
+    "expand",
+    "payment_method",
+    "return_url",
+    "off_session",
+    "error_on_requires_action",
+    "use_stripe_sdk",
+    "mandate_data",
+    "receipt_email",
+    "setup_future_usage",
+    "shipping",
+    "payment_method_options",
+    "payment_method_types",
+    "capture_method",
+)
+CAPTURE_PARAMS = (
+    "amount_to_capture",
+    "expand",
+    "metadata",
+    "final_capture",
+    "application_fee_amount",
+    "statement_descriptor",
+    "statement_descriptor_suffix",
+)
+CANCEL_PARAMS = ("cancellation_reason", "expand")
+
+
+def new_intent(store: Store, params: Params) -> Json:
+    amount = get_int(params, "amount", minimum=1)
+    if amount is None:
+        raise parameter_missing("amount")
+    currency = read_currency(params)
+    if currency is None:
+        raise parameter_missing("currency")
+    intent_id = new_id("pi")
+    automatic = params.get("automatic_payment_methods")
+    return {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_received": 0,
+        "automatic_payment_methods": _automatic(automatic) if automatic else None,
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": get_choice(params, "capture_method", CAPTURE_METHODS)
+        or "automatic_async",
+        "client_secret": f"{intent_id}_secret_{random_token()}",
+        "confirmation_method": "automatic",
+        "created": store.now(),
+        "currency": currency,
+        "customer": get_str(params, "customer"),
+        "description": get_str(params, "description"),
+        "last_payment_error": None,
+        "latest_charge": None,
+        "livemode": False,
+        "metadata": get_metadata(params) or {},
+        "next_action": None,
+        "payment_method": None,
+        "payment_method_options": {},
+        "payment_method_types": read_method_types(params) or ["card"],
+        "processing": None,
+        "receipt_email": get_str(params, "receipt_email"),
+        "setup_future_usage": None,
+        "shipping": None,
+        "statement_descriptor": get_str(params, "statement_descriptor"),
+        "statement_descriptor_suffix": get_str(params, "statement_descriptor_suffix"),
+        "status": "requires_payment_method",
+    }
+
+
+def _automatic(value: Any) -> Json:
+    if not isinstance(value, dict):
+        raise parameter_invalid("automatic_payment_methods", "Invalid automatic_payment_methods.")
+    result: Json = {"enabled": value.get("enabled", "true") == "true"}
+    if "allow_redirects" in value:
+        result["allow_redirects"] = value["allow_redirects"]
+    return result
+
+
+def read_currency(params: Params) -> str | None:
+    currency = get_str(params, "currency")
+    if currency is None:
+        return None
+    if len(currency) != 3 or not currency.isalpha():
+        raise parameter_invalid("currency", f"Invalid currency: {currency}.")
+    return currency.lower()
+
+
+def read_method_types(params: Params) -> list[str] | None:
+    value = params.get("payment_method_types")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise parameter_invalid("payment_method_types", "Invalid array.")
+    return [str(item) for item in value]
+
+
+def read_payment_method(params: Params) -> TestCard | None:
+    """The test card named by `payment_method`, or None when the param is absent."""
+    pm_id = get_str(params, "payment_method")
+    if pm_id is None:
+        return None
+    card = TEST_CARDS.get(pm_id)
+    if card is None:
+        raise ApiError(
+            400,
+            "invalid_request_error",
+            f"No such PaymentMethod: '{pm_id}'",
+            code="resource_missing",
+            param="payment_method",
+        )
+    return card
+
+
+def redirect_action(ctx_base_url: str, intent: Json, return_url: str | None) -> Json:
+    url = f"{ctx_base_url}/_emulator/payment_intents/{intent['id']}/3ds"
+    return {"type": "redirect_to_url", "redirect_to_url": {"url": url, "return_url": return_url}}
