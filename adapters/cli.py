@@ -1,0 +1,258 @@
+"""The ``checkout-saga`` command line: serve, worker, migrate, stripe-emulator, projections,
+audit. Bad configuration prints one line naming the variable and exits 2."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import signal
+import sys
+import threading
+from dataclasses import replace
+
+import structlog
+
+from adapters.settings import ConfigError, load_settings
+
+log = structlog.get_logger("cli")
+WORKER_STATUSES = ("processing", "awaiting_payment", "requires_action")
+WORKER_INTERVAL_SECONDS = 2.0
+WORKER_MIN_AGE_SECONDS = 5
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="checkout-saga", description="Event-sourced checkout saga")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="the HTTP API (and the saga worker unless --no-worker)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--no-worker", action="store_true")
+    sub.add_parser("worker", help="saga worker and scheduled jobs only")
+    sub.add_parser("migrate", help="create/upgrade every table (idempotent)")
+    emulator = sub.add_parser("stripe-emulator", help="the built-in Stripe emulator, standalone")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int)
+    projections = sub.add_parser("projections", help="read models")
+    psub = projections.add_subparsers(dest="projections_command", required=True)
+    psub.add_parser("status")
+    rebuild = psub.add_parser("rebuild")
+    rebuild.add_argument("names", nargs="*", metavar="NAME")
+    rebuild.add_argument("--shadow", action="store_true")
+    audit = sub.add_parser("audit", help="history and invariants")
+    asub = audit.add_subparsers(dest="audit_command", required=True)
+    show = asub.add_parser("show")
+    show.add_argument("checkout_id", metavar="CHECKOUT_ID")
+    show.add_argument("--at-version", type=int)
+    show.add_argument("--at-time")
+    show.add_argument("--json", action="store_true")
+    asub.add_parser("verify")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        from api.logging import configure_logging
+
+        configure_logging(settings.log_format)
+        return COMMANDS[args.command](args, settings)
+    except ConfigError as exc:
+        sys.stderr.write(f"checkout-saga: configuration error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # never a traceback on the terminal: one line, exit 1
+        sys.stderr.write(f"checkout-saga: {args.command} failed: {type(exc).__name__}: {exc}\n")
+        return 1
+
+
+def _require_database(settings):
+    """The event store, or ConfigError naming the database variable when it does not answer."""
+    from adapters.event_store import EventsourcingStore
+
+    try:
+        store = EventsourcingStore(settings.database)
+        store.max_notification_id()
+        return store
+    except Exception as exc:  # any connection failure is a configuration problem at start-up
+        raise ConfigError("CHECKOUT_SAGA_DATABASE_URL",
+                          f"the database does not answer ({type(exc).__name__})") from None
+
+
+def _read_models(settings, store):
+    from projections.runtime import ReadModels
+
+    models = ReadModels(settings.database, event_store=store)
+    models.migrate()
+    return models
+
+
+def cmd_migrate(_args, settings) -> int:
+    store = _require_database(settings)
+    try:
+        _read_models(settings, store).close()
+    finally:
+        store.close()
+    sys.stdout.write("migrations applied\n")
+    return 0
+
+
+def _start_emulator(settings, host: str, port: int):
+    """The in-process emulator (STRIPE_SECRET_KEY unset), delivering webhooks to this server."""
+    from adapters.stripe_emulator import EmulatorServer
+
+    secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
+    webhook_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    emulator = EmulatorServer("127.0.0.1", settings.stripe_emulator_port, webhook_secret=secret,
+                              webhook_url=f"http://{webhook_host}:{port}/webhooks/stripe").start()
+    return emulator, replace(settings, stripe_api_base=emulator.base_url, stripe_webhook_secret=secret)
+
+
+def _service(settings, store):
+    from datetime import timedelta
+
+    from adapters.clock import SystemClock
+    from api.app import _default_gateway
+    from checkout_saga.service import CheckoutService
+
+    return CheckoutService(store, _default_gateway(settings), SystemClock(),
+                           reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds))
+
+
+class Worker:
+    """Resumes due checkouts (pending steps, expired reservations) found in the ops view.
+    TODO: replace polling with the scheduler's timers when they exist."""
+
+    def __init__(self, service, read_models, interval: float = WORKER_INTERVAL_SECONDS) -> None:
+        self.service = service
+        self.read_models = read_models
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        from events.base import Cause
+
+        resumed = 0
+        for status in WORKER_STATUSES:
+            for checkout_id in self.read_models.list_ops_checkouts(
+                    status=status, older_than_seconds=WORKER_MIN_AGE_SECONDS):
+                try:
+                    self.service.resume(checkout_id, Cause(kind="recovery", ref="worker"))
+                    resumed += 1
+                except Exception as exc:  # one bad checkout must not stop the others; logged
+                    log.warning("worker_resume_failed", checkout_id=checkout_id,
+                                error_type=type(exc).__name__, error=str(exc)[:300])
+        return resumed
+
+    def run_forever(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.run_once()
+            except Exception as exc:  # e.g. the database blipped: log and poll again
+                log.warning("worker_pass_failed", error_type=type(exc).__name__, error=str(exc)[:300])
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="saga-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def cmd_serve(args, settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    store = _require_database(settings)
+    emulator = None
+    if settings.uses_emulator:
+        emulator, settings = _start_emulator(settings, host, port)
+    read_models = _read_models(settings, store)
+    read_models.start_background()
+    service = _service(settings, store)
+    worker = None if args.no_worker else Worker(service, read_models)
+    app = create_app(settings, service=service, read_models=read_models)
+    _announce(settings, host, port, emulator)
+    if worker is not None:
+        worker.start()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        if worker is not None:
+            worker.stop()
+        read_models.stop()
+        if emulator is not None:
+            emulator.stop()
+        store.close()
+    return 0
+
+
+def _announce(settings, host: str, port: int, emulator) -> None:
+    url = f"http://{host}:{port}"
+    lines = [f"checkout-saga API: {url}", f"API docs:          {url}/schema"]
+    if emulator is not None:
+        lines.append(f"Stripe emulator:   {emulator.base_url} (webhooks to {url}/webhooks/stripe)")
+    if settings.keys_generated:
+        lines.append(f"storefront key:    {settings.api_keys[0]}")
+        lines.append(f"admin key:         {settings.admin_keys[0]}")
+        lines.append("(generated for this run; set CHECKOUT_SAGA_API_KEYS / CHECKOUT_SAGA_ADMIN_KEYS to keep them)")
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+
+
+def cmd_worker(_args, settings) -> int:
+    store = _require_database(settings)
+    read_models = _read_models(settings, store)
+    read_models.start_background()
+    worker = Worker(_service(settings, store), read_models)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    sys.stdout.write("checkout-saga worker running\n")
+    sys.stdout.flush()
+    try:
+        worker.run_forever()
+    finally:
+        read_models.stop()
+        store.close()
+    return 0
+
+
+def cmd_stripe_emulator(args, settings) -> int:
+    from adapters.stripe_emulator import serve_forever
+
+    port = args.port if args.port is not None else settings.stripe_emulator_port
+    secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
+    sys.stdout.write(f"Stripe emulator: http://{args.host}:{port}\nwebhook secret:  {secret}\n")
+    sys.stdout.flush()
+    serve_forever(args.host, port, secret)
+    return 0
+
+
+def cmd_projections(args, settings) -> int:
+    from projections.cli import run
+
+    return run(args, settings)
+
+
+def cmd_audit(args, settings) -> int:
+    from projections.audit import run
+
+    return run(args, settings)
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "worker": cmd_worker,
+    "migrate": cmd_migrate,
+    "stripe-emulator": cmd_stripe_emulator,
+    "projections": cmd_projections,
+    "audit": cmd_audit,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""/checkouts: start, confirm, cancel, read, history."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody, Parameter
+
+from api import schemas as s
+from api import views as v
+from api.auth import storefront_guard
+from api.context import request_cause, service_of
+from api.openapi import problems_for
+from api.writes import idempotent_write
+from checkout_saga.commands import CartLine, StartCheckout
+from events import codec
+
+
+def _start_command(data: s.StartCheckoutIn) -> StartCheckout:
+    customer = data.customer or s.CustomerIn()
+    return StartCheckout(
+        checkout_session_id=data.checkout_session_id, currency=data.currency,
+        items=tuple(CartLine(sku=line.sku, quantity=line.quantity) for line in data.items),
+        customer_id=customer.id, customer_email=customer.email,
+        payment_method=data.payment_method, return_url=data.return_url)
+
+
+class CheckoutController(Controller):
+    path = "/checkouts"
+    tags = ["checkouts"]
+    guards = [storefront_guard]
+
+    @post("/", sync_to_thread=True, status_code=201,
+          responses=problems_for(400, 401, 402, 409, 413, 422, 503))
+    def start(self, request: Request, data: JSONBody[s.StartCheckoutIn]) -> Response[s.CheckoutOut]:
+        """Start a checkout; the session id is the idempotency key."""
+        result = service_of(request).start_checkout(_start_command(data), request_cause(request))
+        return Response(v.checkout_out(result.checkout), status_code=201 if result.created else 200)
+
+    @get("/{checkout_id:str}", sync_to_thread=True, responses=problems_for(401, 404, 422))
+    def read(self, request: Request, checkout_id: FromPath[str],
+             at_version: int | None = Parameter(default=None, ge=1)) -> s.CheckoutOut:
+        return v.checkout_out(service_of(request).get(checkout_id, at_version=at_version))
+
+    @get("/{checkout_id:str}/events", sync_to_thread=True, responses=problems_for(401, 404))
+    def events(self, request: Request, checkout_id: FromPath[str]) -> s.CheckoutEventsOut:
+        history = service_of(request).history(checkout_id)
+        return s.CheckoutEventsOut(events=[
+            s.CheckoutEventOut(version=e.originator_version, type=type(e).__name__,
+                               occurred_at=v.rfc3339(e.occurred_at), data=codec.to_jsonable(e))
+            for e in history])
+
+    @post("/{checkout_id:str}/confirm", status_code=200,
+          responses=problems_for(400, 401, 402, 404, 409, 413, 422, 503))
+    async def confirm(self, request: Request, checkout_id: FromPath[str],
+                      data: JSONBody[s.ConfirmIn | None] = None) -> Response[s.CheckoutOut]:
+        data = data or s.ConfirmIn()
+        return await idempotent_write(request, f"confirm:{checkout_id}", lambda: (200, v.checkout_out(
+            service_of(request).confirm_payment(checkout_id, data.payment_method, data.return_url,
+                                                request_cause(request)))))
+
+    @post("/{checkout_id:str}/cancel", status_code=200,
+          responses=problems_for(400, 401, 404, 409, 413, 422))
+    async def cancel(self, request: Request, checkout_id: FromPath[str],
+                     data: JSONBody[s.CancelIn | None] = None) -> Response[s.CheckoutOut]:
+        reason = (data.reason if data else None) or "cancelled by the customer"
+        return await idempotent_write(request, f"cancel:{checkout_id}", lambda: (200, v.checkout_out(
+            service_of(request).cancel(checkout_id, reason, request_cause(request)))))

@@ -1,0 +1,33 @@
+"""/inventory: levels (storefront read) and adjustments (admin)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
+
+from api import schemas as s
+from api import views as v
+from api.auth import admin_guard, storefront_guard
+from api.context import operator_cause, service_of
+from api.openapi import problems_for
+from api.writes import idempotent_write
+
+
+class InventoryController(Controller):
+    path = "/inventory"
+    tags = ["inventory"]
+
+    @get("/{sku:str}", guards=[storefront_guard], sync_to_thread=True,
+         responses=problems_for(401, 404))
+    def read(self, request: Request, sku: FromPath[str]) -> s.InventoryOut:
+        return v.inventory_out(sku, service_of(request).get_inventory(sku))
+
+    @post("/{sku:str}/adjustments", guards=[admin_guard], status_code=200,
+          responses=problems_for(400, 401, 403, 409, 413, 422))
+    async def adjust(self, request: Request, sku: FromPath[str], data: JSONBody[s.AdjustmentIn]) -> Response[s.InventoryOut]:
+        def run() -> tuple[int, s.InventoryOut]:
+            level = service_of(request).adjust_stock(sku, data.delta, data.reason,
+                                                     operator_cause(request, data.reason))
+            return 200, v.inventory_out(sku, level)
+
+        return await idempotent_write(request, f"adjust:{sku}", run)

@@ -1,0 +1,72 @@
+"""Prometheus metrics (one registry per app) and the saga observer that feeds them."""
+
+from __future__ import annotations
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+TERMINAL_EVENTS = {
+    "CheckoutCompleted": "completed", "CheckoutFailed": "failed",
+    "CheckoutCancelled": "cancelled", "CheckoutExpired": "expired",
+    "CheckoutNeedsAttention": "needs_attention", "CheckoutResolved": "resolved",
+}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("http_requests_total", "HTTP requests",
+                                ["method", "route", "status"], registry=r)
+        self.latency = Histogram("http_request_duration_seconds", "HTTP request latency",
+                                 ["method", "route"], registry=r)
+        self.checkouts = Counter("checkouts_terminal_total", "Checkouts by terminal status",
+                                 ["status"], registry=r)
+        self.step_latency = Histogram("saga_step_duration_seconds", "Saga step latency",
+                                      ["step"], registry=r)
+        self.step_failures = Counter("saga_step_failures_total", "Saga step failures",
+                                     ["step", "outcome"], registry=r)
+        self.compensations = Counter("saga_compensations_total", "Compensations started",
+                                     ["reason"], registry=r)
+        self.conflicts = Counter("saga_conflict_retries_total", "Optimistic concurrency retries",
+                                 ["operation"], registry=r)
+        self.webhooks = Counter("stripe_webhook_events_total", "Stripe webhook events",
+                                ["type", "outcome"], registry=r)
+        self.projection_lag = Gauge("projection_lag_events", "Events a projection is behind",
+                                    ["projection"], registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+FAILED_OUTCOMES = ("Error", "Exception", "Declined", "Unknown", "Unavailable", "Rejected")
+
+
+class LoggingSagaObserver:
+    """Implements ``checkout_saga.ports.SagaObserver``: structured logs plus metrics."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self.log = structlog.get_logger("saga")
+
+    def step_finished(self, *, checkout_id: str, step: str, idempotency_key: str, outcome: str,
+                      seconds: float) -> None:
+        self.metrics.step_latency.labels(step=step).observe(seconds)
+        failed = any(outcome.endswith(s) for s in FAILED_OUTCOMES)
+        if failed:
+            self.metrics.step_failures.labels(step=step, outcome=outcome).inc()
+        self.log.bind(checkout_id=checkout_id, step=step, idempotency_key=idempotency_key).info(
+            "saga_step_finished", outcome=outcome, seconds=round(seconds, 6))
+
+    def events_recorded(self, events: list) -> None:
+        for event in events:
+            name = type(event).__name__
+            if name in TERMINAL_EVENTS:
+                self.metrics.checkouts.labels(status=TERMINAL_EVENTS[name]).inc()
+            if name == "CompensationStarted":
+                self.metrics.compensations.labels(
+                    reason=str(getattr(event, "reason_code", "unknown"))).inc()
+
+    def conflict_retried(self, *, operation: str, attempt: int) -> None:
+        self.metrics.conflicts.labels(operation=operation).inc()
+        self.log.debug("saga_conflict_retried", operation=operation, attempt=attempt)

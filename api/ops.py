@@ -1,0 +1,59 @@
+"""/ops (admin): stuck checkouts, operator retry/resolve, reconciliation report."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+
+from api import schemas as s
+from api import views as v
+from api.auth import admin_guard, caller
+from api.context import service_of
+from api.openapi import problems_for
+from api.problems import ApiError
+from api.writes import idempotent_write
+
+OPS_STATUSES = ("needs_attention", "processing", "awaiting_payment", "requires_action")
+
+
+class OpsController(Controller):
+    path = "/ops"
+    tags = ["ops"]
+    guards = [admin_guard]
+
+    @get("/checkouts", sync_to_thread=True, responses=problems_for(401, 403, 422, 503))
+    def checkouts(self, request: Request, status: FromQuery[str] = "needs_attention",
+                  older_than_seconds: int | None = Parameter(default=None, ge=0)) -> s.CheckoutListOut:
+        if status not in OPS_STATUSES:
+            raise ApiError(422, "validation_error", "the request is not valid", errors=[
+                {"field": "status", "message": f"must be one of {', '.join(OPS_STATUSES)}"}])
+        read_models = request.app.state.read_models
+        if read_models is None:
+            raise ApiError(503, "service_unavailable", "the ops projection is not available")
+        ids = read_models.list_ops_checkouts(status=status, older_than_seconds=older_than_seconds)
+        service = service_of(request)
+        return s.CheckoutListOut(items=[v.checkout_out(service.get(i)) for i in ids])
+
+    @post("/checkouts/{checkout_id:str}/retry", status_code=200,
+          responses=problems_for(400, 401, 403, 404, 409, 413, 422))
+    async def retry(self, request: Request, checkout_id: FromPath[str],
+                    data: JSONBody[s.RetryIn | None] = None) -> s.CheckoutOut:
+        note = data.note if data else None
+        _, actor = caller(request)
+        return await idempotent_write(request, f"retry:{checkout_id}", lambda: (200, v.checkout_out(
+            service_of(request).retry(checkout_id, actor=actor, note=note))))
+
+    @post("/checkouts/{checkout_id:str}/resolve", status_code=200,
+          responses=problems_for(400, 401, 403, 404, 409, 413, 422))
+    async def resolve(self, request: Request, checkout_id: FromPath[str], data: JSONBody[s.ResolveIn]) -> s.CheckoutOut:
+        _, actor = caller(request)
+        return await idempotent_write(request, f"resolve:{checkout_id}", lambda: (200, v.checkout_out(
+            service_of(request).resolve(checkout_id, actor=actor, note=data.note))))
+
+    @get("/reconciliation", sync_to_thread=True, responses=problems_for(401, 403))
+    def reconciliation(self, request: Request) -> s.ReconciliationOut:
+        reconciler = request.app.state.reconciliation
+        report = reconciler.latest_report() if reconciler is not None else None
+        if report is None:
+            return s.ReconciliationOut(report=None, detail="no reconciliation has run yet")
+        return s.ReconciliationOut(report=report)

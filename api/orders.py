@@ -1,0 +1,68 @@
+"""/orders: read (storefront), list (orders projection), refunds (admin)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+
+from api import schemas as s
+from api import views as v
+from api.auth import admin_guard, storefront_guard
+from api.context import idempotency_key, operator_cause, service_of
+from api.openapi import problems_for
+from api.problems import ApiError
+from api.writes import idempotent_write
+from checkout_saga.commands import CartLine, RefundOrder
+
+
+class OrderController(Controller):
+    path = "/orders"
+    tags = ["orders"]
+
+    @get("/", guards=[storefront_guard], sync_to_thread=True, responses=problems_for(401, 422, 503))
+    def list_orders(
+        self, request: Request, customer_id: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
+        created_after: FromQuery[datetime | None] = None,
+        created_before: FromQuery[datetime | None] = None,
+        limit: int = Parameter(default=50, ge=1, le=500), cursor: FromQuery[str | None] = None,
+    ) -> s.OrderListOut:
+        """Orders from the orders projection, newest first."""
+        read_models = request.app.state.read_models
+        if read_models is None:
+            raise ApiError(503, "service_unavailable", "the orders projection is not available")
+        rows, next_cursor = read_models.list_orders(
+            customer_id=customer_id, status=status, created_after=created_after,
+            created_before=created_before, limit=limit, cursor=cursor)
+        return s.OrderListOut(items=rows, next_cursor=next_cursor)
+
+    @get("/{order_id:str}", guards=[storefront_guard], sync_to_thread=True,
+         responses=problems_for(401, 404))
+    def read(self, request: Request, order_id: FromPath[str]) -> s.OrderOut:
+        return v.order_out(service_of(request).get_order(order_id))
+
+    @get("/{order_id:str}/refunds", guards=[storefront_guard], sync_to_thread=True,
+         responses=problems_for(401, 404))
+    def refunds(self, request: Request, order_id: FromPath[str]) -> s.RefundListOut:
+        order = service_of(request).get_order(order_id)
+        items = sorted(order.refunds.values(), key=lambda r: (r.created_at, r.refund_id))
+        return s.RefundListOut(items=[v.refund_out(order.order_id, r) for r in items])
+
+    @post("/{order_id:str}/refunds", guards=[admin_guard], status_code=201,
+          responses=problems_for(400, 401, 403, 404, 409, 413, 422, 503))
+    async def refund(self, request: Request, order_id: FromPath[str],
+                     data: JSONBody[s.RefundIn | None] = None) -> Response[s.RefundOut]:
+        """Refund a paid order (Idempotency-Key required)."""
+        data = data or s.RefundIn()
+        key = idempotency_key(request)
+        restock = None if data.restock is None else tuple(
+            CartLine(sku=line.sku, quantity=line.quantity) for line in data.restock)
+
+        def run() -> tuple[int, s.RefundOut]:
+            cmd = RefundOrder(order_id=order_id, idempotency_key=key, amount=data.amount,
+                              reason=data.reason, restock=restock)
+            refund = service_of(request).refund(cmd, operator_cause(request))
+            return 201, v.refund_out(order_id, refund)
+
+        return await idempotent_write(request, f"refund:{order_id}", run, required=True)

@@ -1,0 +1,62 @@
+"""POST /webhooks/stripe: authenticated by its signature only; recorded before 200."""
+
+from __future__ import annotations
+
+import structlog
+from litestar import Controller, Request, post
+
+from api import schemas as s
+from api.openapi import problems_for
+from api.problems import ApiError
+from events.base import Cause
+
+log = structlog.get_logger("webhooks")
+
+
+class WebhookController(Controller):
+    path = "/webhooks"
+    tags = ["webhooks"]
+
+    @post("/stripe", status_code=200, responses=problems_for(400, 413, 503))
+    async def stripe(self, request: Request) -> s.WebhookAck:
+        from anyio import to_thread
+
+        payload = await request.body()
+        secret = request.app.state.webhook_secret
+        if not secret:
+            raise ApiError(503, "service_unavailable", "no webhook secret is configured")
+        notice = _verified(payload, request.headers.get("stripe-signature"), secret)
+        metrics = request.app.state.metrics
+        try:
+            duplicate = await to_thread.run_sync(lambda: _apply(request, notice, payload))
+        except Exception:
+            metrics.webhooks.labels(type=notice.type, outcome="error").inc()
+            raise
+        metrics.webhooks.labels(type=notice.type,
+                                outcome="duplicate" if duplicate else "applied").inc()
+        log.info("stripe_webhook", event_id=notice.event_id, type=notice.type, duplicate=duplicate)
+        return s.WebhookAck(received=True, duplicate=duplicate)
+
+
+def _verified(payload: bytes, header: str | None, secret: str):
+    from adapters.stripe_webhooks import InvalidWebhookSignatureError, verify_and_parse
+
+    if not header:
+        raise ApiError(400, "invalid_signature", "the Stripe-Signature header is missing")
+    try:
+        return verify_and_parse(payload, header, secret)
+    except InvalidWebhookSignatureError:
+        raise ApiError(400, "invalid_signature", "the webhook signature is not valid") from None
+    except ValueError:
+        raise ApiError(400, "invalid_signature", "the webhook payload is not a Stripe event") from None
+
+
+def _apply(request: Request, notice, payload: bytes) -> bool:
+    service = request.app.state.service
+    receive = getattr(service, "receive_stripe_event", None)
+    if receive is not None:
+        return bool(receive(notice, payload.decode("utf-8", "replace")))
+    cause = Cause(kind="webhook", ref=notice.event_id)
+    if notice.payment_intent is not None:
+        service.apply_payment_snapshot(notice.payment_intent, cause)
+    return False
