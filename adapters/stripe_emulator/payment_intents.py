@@ -211,6 +211,9 @@ def authenticate(store: Store, ctx: RequestContext, intent_id: str, succeed: boo
 
 
 def capture(store: Store, ctx: RequestContext, intent_id: str, params: Params) -> Json:
+    """Capture all or part (`amount_to_capture`) of the authorisation; the rest is
+    released (`amount_capturable` drops to 0). The charge's `amount_refunded` counts
+    refunds only, not the released remainder."""
     reject_unknown(params, CAPTURE_PARAMS)
     intent = store.get("payment_intent", intent_id, "intent")
     if intent["status"] not in CAPTURABLE:
