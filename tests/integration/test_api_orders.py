@@ -123,3 +123,32 @@ def test_the_refunds_of_an_order_are_listed(shop_client):
     listed = shop_client.get(f"/orders/{order_id}/refunds", headers=STORE).json()
 
     assert listed == {"items": [created]}
+
+
+def test_listing_orders_reads_the_real_orders_projection_after_catch_up(service, gateway, clock,
+                                                                       database_url):
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from projections.runtime import ReadModels
+    from tests.integration.test_api_fixtures import api_settings
+
+    settings = api_settings(database_url)
+    models = ReadModels(settings.database, event_store=service.store)
+    models.migrate()
+    app = create_app(settings, service=service, gateway=gateway, clock=clock, read_models=models)
+    try:
+        with TestClient(app) as real_client:
+            real_client.put("/sellers/acct_1", json={"charges_enabled": True}, headers=ADMIN)
+            real_client.put("/products/MUG", json={"name": "Mug", "unit_amount": 1250, "currency": "usd",
+                                                   "seller_id": "acct_1", "active": True}, headers=ADMIN)
+            real_client.post("/inventory/MUG/adjustments", json={"delta": 5, "reason": "initial"}, headers=ADMIN)
+            paid = real_client.post("/checkouts", json=checkout_body(MUG=1), headers=STORE).json()
+            models.catch_up()
+
+            listed = real_client.get("/orders?customer_id=cus_42", headers=STORE).json()
+    finally:
+        models.close()
+
+    assert [row["order_id"] for row in listed["items"]] == [paid["order"]["order_id"]]
+    assert listed["next_cursor"] is None

@@ -223,3 +223,9 @@ def test_garbage_to_any_write_route_never_gets_a_5xx_or_html(fuzz_client, route,
     assert response.status_code < 500, response.text
     assert "html" not in response.headers.get("content-type", "")
     assert "Traceback" not in response.text
+
+
+def test_a_bad_query_parameter_is_a_validation_error_naming_it(client):
+    problem = assert_problem(client.get("/orders?limit=0", headers=STORE), 422, "validation_error")
+
+    assert problem["errors"][0]["field"] == "limit"
