@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from events.catalog import ProductUpserted, SellerUpdated
 from checkout_saga.state import State, advanced, make_fold
+from events.catalog import ProductUpserted, SellerUpdated
 
 
 class ProductState(State, frozen=True, kw_only=True):

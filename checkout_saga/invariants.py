@@ -15,7 +15,6 @@ from checkout_saga.order import OrderState, fold_order
 from checkout_saga.ports import PaymentIntentSnapshot
 from events import checkout as ev
 from events import inventory as inv_ev
-from events import order as ord_ev
 from events.base import DomainEvent
 
 LIVE_INTENT = frozenset({"requires_payment_method", "requires_confirmation", "requires_action",

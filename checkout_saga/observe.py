@@ -219,15 +219,21 @@ def _unknown(w, s: CheckoutState, step: str, key: str, reason: str) -> CheckoutS
 def _rejected(w, s: CheckoutState, step, key, error: ports.PaymentRequestRejectedError,
               inventory, order) -> CheckoutState:
     if error.payment_intent is not None:
-        return observe_intent(w, s, error.payment_intent, inventory, order)
+        s = observe_intent(w, s, error.payment_intent, inventory, order)
+        if s.pending is None or s.pending.idempotency_key != key:
+            return s
+        # The provider refuses the very step the intent's state calls for: retrying the same
+        # key would replay the refusal forever. A human must look.
+        return w.checkout(s, ev.CheckoutNeedsAttention, step=step, reason=f"{step} rejected: {error}")
     if step == "confirm":
         # e.g. an unknown payment method: the customer may try another one
         return w.checkout(s, ev.PaymentDeclined, payment_intent_id=s.payment_intent_id,
                           code=error.code or "payment_method_invalid", decline_code=None,
                           message=str(error))
     if step in ("capture", "sync_intent"):
-        return w.checkout(s, ev.PaymentStepRequested, step="sync_intent",
-                          idempotency_key=f"{s.checkout_id}:sync_intent")
+        # Capturing an authorized payment was refused without an explanation we can act on:
+        # never compensate money that may be captured; surface it.
+        return w.checkout(s, ev.CheckoutNeedsAttention, step=step, reason=f"{step} rejected: {error}")
     return start_compensation(w, s, inventory, order, target="failed",
                               code="payment_request_rejected",
                               reason=f"{step} rejected by the payment provider: {error}")

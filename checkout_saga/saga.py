@@ -24,21 +24,12 @@ from checkout_saga.ids import (
     order_stream,
 )
 from checkout_saga.inventory import InventoryState
-from checkout_saga.order import OrderState
-from checkout_saga.ports import PaymentIntentSnapshot
 from checkout_saga.validation import validate_start
-from checkout_saga.writer import Decision, EventWriter, backoff
+from checkout_saga.writer import Decision, EventWriter
 from events import checkout as ev
 from events import inventory as inv_ev
 from events import order as ord_ev
 from events.base import Cause, LineItem
-
-MAX_STEP_ATTEMPTS = 8
-MAX_COMPENSATION_ATTEMPTS = 5
-LOCAL_COMPENSATIONS = ("release_stock", "cancel_order")
-_BEFORE_AUTHORIZATION = frozenset(
-    {"requires_payment_method", "requires_confirmation", "requires_action", "processing"}
-)
 
 
 def step_key(checkout_id: str, step: str) -> str:

@@ -298,9 +298,9 @@ class CheckoutService:
                 step=step, idempotency_key=key,
                 outcome=getattr(result, "status", None) or type(result).__name__,
                 seconds=time.perf_counter() - started)
-            decision = self._decide_and_append(step, lambda: self._with_context(
-                sid, lambda s, inv, order: decide_step_result(
-                    s, step, key, result, inv, order, now=self.clock.now(), cause=cause)))
+            decision = self._decide_and_append(step, lambda step=step, key=key, result=result: (
+                self._with_context(sid, lambda s, inv, order: decide_step_result(
+                    s, step, key, result, inv, order, now=self.clock.now(), cause=cause))))
             recorded.extend(decision.events)
             effects = decision.effects
         return self._load_checkout(sid), recorded

@@ -16,6 +16,7 @@ from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
 from checkout_saga.service import CheckoutService
 
+
 def _available(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None
