@@ -5,7 +5,8 @@ the Stripe adapter (see tests/integration/test_payment_gateway_contract.py)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import count
 
@@ -61,6 +62,7 @@ class FakePaymentGateway:
     calls: list[tuple[str, str | None]] = field(default_factory=list)
     captures: int = 0
     available: bool = True
+    now: Callable[[], float] = time.time  # unix seconds, for `created` and listings
     _faults: dict[str, list[str]] = field(default_factory=dict)
     _idempotency: dict[str, tuple[object, object]] = field(default_factory=dict)
     _ids: count = field(default_factory=lambda: count(1))
@@ -80,6 +82,7 @@ class FakePaymentGateway:
             if intent.status == "requires_action":
                 if succeed:
                     intent.status, intent.amount_capturable = "requires_capture", intent.amount
+                    intent.charge_id = f"ch_{intent.id[3:]}"
                 else:
                     intent.status = "requires_payment_method"
                     intent.last_error = ("payment_intent_authentication_failure", None,
@@ -193,7 +196,7 @@ class FakePaymentGateway:
     def _create(self, amount, currency, checkout_id, payment_method):
         n = next(self._ids)
         intent = _Intent(id=f"pi_fake{n:06d}", amount=amount, currency=currency,
-                         checkout_id=checkout_id, created=n)
+                         checkout_id=checkout_id, created=int(self.now()))
         self.intents[intent.id] = intent
         if payment_method is None:
             return intent.snapshot()
@@ -221,6 +224,7 @@ class FakePaymentGateway:
             intent.status = "requires_action"
             return intent.snapshot()
         intent.status, intent.amount_capturable = "requires_capture", intent.amount
+        intent.charge_id = f"ch_{intent.id[3:]}"  # Stripe creates the charge at authorization
         return intent.snapshot()
 
     def _capture(self, intent: _Intent, amount):
@@ -228,7 +232,6 @@ class FakePaymentGateway:
             raise self._unexpected(intent, "capture")
         captured = amount if amount is not None else intent.amount
         intent.status, intent.amount_received, intent.amount_capturable = "succeeded", captured, 0
-        intent.charge_id = f"ch_{intent.id[3:]}"
         self.captures += 1
         return intent.snapshot()
 
@@ -251,7 +254,7 @@ class FakePaymentGateway:
         refund = ports.RefundSnapshot(
             id=f"re_fake{next(self._ids):06d}", payment_intent_id=intent.id, amount=amount,
             currency=intent.currency, status="pending" if failing else "succeeded",
-            refund_key=refund_key)
+            refund_key=refund_key, created=int(self.now()))
         self.refunds[refund.id] = refund
         return refund
 

@@ -252,7 +252,7 @@ def an_unknown_intent_is_rejected_as_not_found(server: ContractServer) -> None:
     assert raised.value.http_status == 404
 
 
-@scenario()
+@scenario("webhooks")
 def a_signed_webhook_announces_the_captured_payment(server: ContractServer) -> None:
     gateway = server.gateway()
     with receiving_webhooks() as (url, deliveries):
@@ -271,7 +271,7 @@ def a_signed_webhook_announces_the_captured_payment(server: ContractServer) -> N
     assert (notice.payment_intent_id, notice.checkout_id) == (intent.id, intent.checkout_id)
 
 
-@scenario()
+@scenario("events")
 def events_read_back_include_the_captured_payment(server: ContractServer) -> None:
     gateway = server.gateway()
     since = int(time.time()) - 1

@@ -36,6 +36,8 @@ FEATURES = frozenset(
         "list_objects",
         "confirm_later",
         "authenticate",
+        "webhooks",
+        "events",
     }
 )
 _CARDS = {

@@ -18,7 +18,7 @@ _CARD_NUMBERS = {
     "declined": "4000000000000341",
     "authentication_required": "4000002500003155",
 }
-FEATURES: frozenset[str] = frozenset()
+FEATURES: frozenset[str] = frozenset({"webhooks", "events"})
 
 
 @pytest.fixture(scope="module")
