@@ -91,7 +91,9 @@ def _commit_stock(w: EventWriter, s: CheckoutState, inventory) -> CheckoutState:
         return s
     for line in s.items:
         item = inventory.get(line.sku)
-        if item is not None and s.checkout_id in item.reservations:
+        if item is None:
+            raise LookupError(f"inventory of {line.sku} was not loaded for {s.checkout_id}")
+        if s.checkout_id in item.reservations:
             w.emit(item.id, item.version, inv_ev.ReservationCommitted, sku=line.sku,
                    checkout_id=s.checkout_id, quantity=item.reservations[s.checkout_id].quantity)
     return w.checkout(s, ev.StockCommitted, items=list(s.items))

@@ -17,6 +17,7 @@ from checkout_saga import errors, ports
 from checkout_saga.catalog import ProductState, SellerState, fold_product, fold_seller
 from checkout_saga.checkout import CheckoutState, fold_checkout
 from checkout_saga.commands import RefundOrder, StartCheckout
+from checkout_saga.context import SagaContext
 from checkout_saga.ids import (
     CHECKOUT_PREFIX,
     ORDER_PREFIX,
@@ -113,24 +114,26 @@ class CheckoutService:
     def start_checkout(self, cmd: StartCheckout, cause: Cause | None = None) -> StartResult:
         validate_start(cmd)
         sid = checkout_stream(cmd.checkout_session_id)
-        existing = self.store.get(sid, fold_checkout)
-        if existing is None:
-            self._require_provider()
 
-        def decide() -> Decision:
-            current = self.store.get(sid, fold_checkout)
-            products = {line.sku: self.get_product(line.sku) for line in cmd.items}
+        def load() -> SagaContext:
+            if self.store.get(sid, fold_checkout) is not None:
+                return self._load_context(sid)  # a replay: the saga may go on from here
+            return SagaContext(sid, None, {line.sku: self.get_inventory(line.sku) for line in cmd.items})
+
+        def decide(ctx: SagaContext) -> Decision:
+            if ctx.checkout is None:
+                self._require_provider()  # a new checkout reserves nothing while Stripe is down
+            products = {line.sku: self.get_product(line.sku) for line in cmd.items} if ctx.checkout is None else {}
             sellers = {p.seller_id: self.get_seller(p.seller_id) for p in products.values() if p}
-            inventory = {line.sku: self.get_inventory(line.sku) for line in cmd.items}
-            return decide_start(cmd, current, products, sellers, inventory, stream_id=sid,
+            return decide_start(cmd, ctx.checkout, products, sellers, ctx.inventory, stream_id=sid,
                                 now=self.clock.now(), reservation_ttl=self.reservation_ttl,
                                 cause=cause)
 
-        decision = self._decide_and_append("start_checkout", decide)
+        decision, ctx = self._decide_in_context("start_checkout", load, decide)
         created = bool(decision.events)
         if decision.error is not None:
             raise decision.error
-        state, recorded = self._drive_recording(sid, decision.effects, cause)
+        state, recorded = self._drive_recording(sid, decision.effects, cause, ctx)
         if created:
             self._raise_if_declined(state, decision.events + recorded)
         return StartResult(state, created)
@@ -138,10 +141,10 @@ class CheckoutService:
     def confirm_payment(self, checkout_id: str, payment_method: str | None = None,
                         return_url: str | None = None, cause: Cause | None = None) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
-        decision = self._decide_and_append("confirm", lambda: decide_confirm(
-            self._load_checkout(sid), payment_method=payment_method, return_url=return_url,
+        decision, ctx = self._in_context("confirm", sid, lambda c: decide_confirm(
+            c.checkout, payment_method=payment_method, return_url=return_url,
             now=self.clock.now(), cause=cause))
-        state, recorded = self._drive_recording(sid, decision.effects, cause)
+        state, recorded = self._drive_recording(sid, decision.effects, cause, ctx)
         if payment_method is not None:
             self._raise_if_declined(state, decision.events + recorded)
         return state
@@ -149,18 +152,16 @@ class CheckoutService:
     def cancel(self, checkout_id: str, reason: str = "cancelled by the customer",
                cause: Cause | None = None) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
-        decision = self._decide_and_append("cancel", lambda: self._with_context(
-            sid, lambda s, inv, order: decide_cancel(s, inv, order, reason=reason,
-                                                     now=self.clock.now(), cause=cause)))
-        return self._drive(sid, decision.effects, cause)
+        decision, ctx = self._in_context("cancel", sid, lambda c: decide_cancel(
+            c.checkout, c.inventory, c.order, reason=reason, now=self.clock.now(), cause=cause))
+        return self._drive(sid, decision.effects, cause, ctx)
 
     def expire(self, checkout_id: str, cause: Cause | None = None) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
         cause = cause or Cause(kind="timer", ref="reservation_expiry")
-        decision = self._decide_and_append("expire", lambda: self._with_context(
-            sid, lambda s, inv, order: decide_expire(s, inv, order, now=self.clock.now(),
-                                                     cause=cause)))
-        return self._drive(sid, decision.effects, cause)
+        decision, ctx = self._in_context("expire", sid, lambda c: decide_expire(
+            c.checkout, c.inventory, c.order, now=self.clock.now(), cause=cause))
+        return self._drive(sid, decision.effects, cause, ctx)
 
     def resume(self, checkout_id: str, cause: Cause | None = None) -> CheckoutState:
         """Re-run whatever intention is due with its recorded key (crash recovery, retries),
@@ -182,10 +183,9 @@ class CheckoutService:
         sid = parse_prefixed(snap.checkout_id, CHECKOUT_PREFIX)
         if sid is None or self.store.get(sid, fold_checkout) is None:
             return None
-        decision = self._decide_and_append("observe", lambda: self._with_context(
-            sid, lambda s, inv, order: decide_observation(s, snap, inv, order,
-                                                          now=self.clock.now(), cause=cause)))
-        return self._drive(sid, decision.effects, cause)
+        decision, ctx = self._in_context("observe", sid, lambda c: decide_observation(
+            c.checkout, snap, c.inventory, c.order, now=self.clock.now(), cause=cause))
+        return self._drive(sid, decision.effects, cause, ctx)
 
     def receive_stripe_event(self, notice: ports.PaymentEventNotice, payload: str) -> bool:
         """Record a verified provider event durably, then apply it; True if a duplicate."""
@@ -195,9 +195,9 @@ class CheckoutService:
 
     def retry(self, checkout_id: str, *, actor: str, note: str | None = None) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
-        decision = self._decide_and_append("retry", lambda: decide_retry(
-            self._load_checkout(sid), actor=actor, note=note, now=self.clock.now()))
-        return self._drive(sid, decision.effects, Cause(kind="operator", actor=actor, note=note))
+        decision, ctx = self._in_context("retry", sid, lambda c: decide_retry(
+            c.checkout, actor=actor, note=note, now=self.clock.now()))
+        return self._drive(sid, decision.effects, Cause(kind="operator", actor=actor, note=note), ctx)
 
     def resolve(self, checkout_id: str, *, actor: str, note: str) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
@@ -277,11 +277,13 @@ class CheckoutService:
 
     # --- the shell -------------------------------------------------------------------------
 
-    def _drive(self, sid: UUID, effects: list[fx.Effect], cause: Cause | None) -> CheckoutState:
-        return self._drive_recording(sid, effects, cause)[0]
+    def _drive(self, sid: UUID, effects: list[fx.Effect], cause: Cause | None,
+               ctx: SagaContext | None = None) -> CheckoutState:
+        return self._drive_recording(sid, effects, cause, ctx)[0]
 
     def _drive_recording(
-        self, sid: UUID, effects: list[fx.Effect], cause: Cause | None
+        self, sid: UUID, effects: list[fx.Effect], cause: Cause | None,
+        ctx: SagaContext | None = None,
     ) -> tuple[CheckoutState, list]:
         """Perform effects and record their outcomes until the saga waits; returns the
         state and the events this call recorded."""
@@ -298,32 +300,65 @@ class CheckoutService:
                 step=step, idempotency_key=key,
                 outcome=getattr(result, "status", None) or type(result).__name__,
                 seconds=time.perf_counter() - started)
-            decision = self._decide_and_append(step, lambda step=step, key=key, result=result: (
-                self._with_context(sid, lambda s, inv, order: decide_step_result(
-                    s, step, key, result, inv, order, now=self.clock.now(), cause=cause))))
+            decision, ctx = self._decide_in_context(
+                step, lambda: self._load_context(sid),
+                lambda c, step=step, key=key, result=result: decide_step_result(
+                    c.checkout, step, key, result, c.inventory, c.order, now=self.clock.now(),
+                    cause=cause),
+                ctx)
             recorded.extend(decision.events)
             effects = decision.effects
-        return self._load_checkout(sid), recorded
+        if ctx is None or ctx.checkout is None:
+            return self._load_checkout(sid), recorded
+        return ctx.checkout, recorded
 
-    def _with_context(self, sid: UUID, decide: Callable[..., Decision]) -> Decision:
+    def _load_context(self, sid: UUID) -> SagaContext:
         state = self._load_checkout(sid)
         inventory = {line.sku: self.get_inventory(line.sku) for line in state.items}
         order = self.store.get(order_stream(sid), fold_order) if state.order_id else None
-        return decide(state, inventory, order)
+        return SagaContext(sid, state, inventory, order)
+
+    def _in_context(self, operation: str, sid: UUID,
+                    decide: Callable[[SagaContext], Decision]) -> tuple[Decision, SagaContext]:
+        return self._decide_in_context(operation, lambda: self._load_context(sid), decide)
+
+    def _decide_in_context(
+        self, operation: str, load: Callable[[], SagaContext],
+        decide: Callable[[SagaContext], Decision], ctx: SagaContext | None = None,
+    ) -> tuple[Decision, SagaContext]:
+        """Decide on ``ctx`` (or freshly loaded states), append; on a conflict reload and
+        decide again. Returns the decision and the states after it."""
+        for attempt in range(1, self.max_conflict_retries + 1):
+            ctx = ctx or load()
+            decision = decide(ctx)
+            try:
+                self._append(decision)
+                return decision, ctx.advanced(decision.events)
+            except errors.ConcurrencyConflictError:
+                ctx = None
+                self._conflicted(operation, attempt)
+        raise errors.ConcurrencyConflictError(
+            f"{operation}: gave up after {self.max_conflict_retries} conflicting writes")
 
     def _decide_and_append(self, operation: str, decide: Callable[[], Decision]) -> Decision:
         for attempt in range(1, self.max_conflict_retries + 1):
             decision = decide()
             try:
-                if decision.events:
-                    self.store.append(decision.events)
-                    self.observer.events_recorded(decision.events)
+                self._append(decision)
                 return decision
             except errors.ConcurrencyConflictError:
-                self.observer.conflict_retried(operation=operation, attempt=attempt)
-                self._sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+                self._conflicted(operation, attempt)
         raise errors.ConcurrencyConflictError(
             f"{operation}: gave up after {self.max_conflict_retries} conflicting writes")
+
+    def _append(self, decision: Decision) -> None:
+        if decision.events:
+            self.store.append(decision.events)
+            self.observer.events_recorded(decision.events)
+
+    def _conflicted(self, operation: str, attempt: int) -> None:
+        self.observer.conflict_retried(operation=operation, attempt=attempt)
+        self._sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
 
     def _require_provider(self) -> None:
         available = getattr(self.gateway, "is_available", None)
