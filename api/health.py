@@ -30,16 +30,15 @@ def readyz(request: Request) -> Response:
 @get("/metrics", tags=["health"], sync_to_thread=True, media_type=CONTENT_TYPE_LATEST)
 def metrics(request: Request) -> Response:
     state = request.app.state
-    read_models = state.read_models
-    if read_models is not None:
-        for row in _safe_status(read_models):
-            if "name" in row:
-                state.metrics.projection_lag.labels(projection=str(row["name"])).set(row.get("lag_events", row.get("lag")) or 0)
+    if state.read_models is not None:
+        for name, (events, seconds) in _safe_lag(state.read_models).items():
+            state.metrics.projection_lag.labels(projection=name).set(events)
+            state.metrics.projection_lag_seconds.labels(projection=name).set(seconds)
     return Response(content=state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
-def _safe_status(read_models) -> list[dict]:
+def _safe_lag(read_models) -> dict[str, tuple[float, float]]:
     try:
-        return list(read_models.status())
-    except Exception:  # projection status is best effort for the scrape
-        return []
+        return dict(read_models.lag_metrics())
+    except Exception:  # noqa: BLE001 - lag is best effort for a scrape; the scrape still answers
+        return {}

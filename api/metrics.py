@@ -34,6 +34,9 @@ class Metrics:
                                 ["type", "outcome"], registry=r)
         self.projection_lag = Gauge("projection_lag_events", "Events a projection is behind",
                                     ["projection"], registry=r)
+        self.projection_lag_seconds = Gauge(
+            "projection_lag_seconds", "Age of the oldest event a projection has not applied",
+            ["projection"], registry=r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -39,7 +39,10 @@ class FakeReadModels:
         return list(self.ops)
 
     def status(self):
-        return [{"name": "orders", "lag_events": 0}]
+        return [{"name": "orders", "lag_events": 0, "lag_seconds": 0.0}]
+
+    def lag_metrics(self):
+        return {"orders": (0, 0.0)}
 
 
 def api_settings(database_url: str) -> Settings:
