@@ -5,6 +5,7 @@ with no effect; one recorded but not applied (a crash in between) is applied aga
 from __future__ import annotations
 
 from checkout_saga import ports
+from checkout_saga.checkout import COMPENSATED_TERMINAL, fold_checkout
 from checkout_saga.errors import ConcurrencyConflictError
 from checkout_saga.ids import CHECKOUT_PREFIX, order_stream, parse_prefixed, stripe_event_stream
 from checkout_saga.order import fold_order
@@ -20,9 +21,11 @@ class InboxEntry:
         self.received, self.version, self.outcome = received, version, outcome
 
 
-def _fold_inbox(state: InboxEntry | None, events) -> InboxEntry:
-    entry = state or InboxEntry()
+def fold_inbox(state: InboxEntry | None, events) -> InboxEntry | None:
+    """None for an event never received (so the repository reports "not found")."""
+    entry = state
     for e in events:
+        entry = entry or InboxEntry()
         if isinstance(e, StripeEventReceived):
             entry = InboxEntry(e, e.originator_version, entry.outcome)
         elif isinstance(e, StripeEventApplied | StripeEventUnmatched):
@@ -31,31 +34,39 @@ def _fold_inbox(state: InboxEntry | None, events) -> InboxEntry:
     return entry
 
 
-fold_inbox = _fold_inbox
-
 class PaymentEventInbox:
     def __init__(self, service) -> None:  # noqa: ANN001 - CheckoutService (avoids a cycle)
         self.service = service
 
     def receive(self, notice: ports.PaymentEventNotice, payload: str) -> bool:
-        """Record then apply; True when this event was already applied (a duplicate)."""
-        store, now = self.service.store, self.service.clock.now()
+        """Record then apply; True when this event was already applied (a duplicate).
+
+        An event that cannot change anything (a type we do not act on, or news about a
+        checkout that has already ended) is recorded with its outcome in one transaction;
+        any other is recorded before it is applied, so a crash in between re-applies it."""
+        store = self.service.store
         sid = stripe_event_stream(notice.event_id)
         entry = store.get(sid, fold_inbox)
         if entry is not None and entry.outcome is not None:
             return True
+        cause = Cause(kind="webhook", ref=notice.event_id)
+        settled = self._outcome_without_effect(notice) if entry is None else None
         if entry is None:
-            w = EventWriter(now, Cause(kind="webhook", ref=notice.event_id))
+            w = EventWriter(self.service.clock.now(), cause)
             w.emit(sid, 0, StripeEventReceived, event_id=notice.event_id, type=notice.type,
                    created=notice.created, payment_intent_id=notice.payment_intent_id,
                    checkout_id=notice.checkout_id, payload=payload)
+            if settled is not None:
+                w.emit(sid, 1, StripeEventApplied, outcome=settled)
             try:
                 store.append(w.events)
             except ConcurrencyConflictError:  # a concurrent delivery of this event won
                 return True
+            if settled is not None:
+                return False
             entry = store.get(sid, fold_inbox)
         outcome = self.apply(notice)
-        w = EventWriter(self.service.clock.now(), Cause(kind="webhook", ref=notice.event_id))
+        w = EventWriter(self.service.clock.now(), cause)
         if outcome.startswith("unmatched"):
             w.emit(sid, entry.version, StripeEventUnmatched, reason=outcome.split(":", 1)[-1].strip())
         else:
@@ -65,6 +76,24 @@ class PaymentEventInbox:
         except ConcurrencyConflictError:  # another delivery recorded the outcome first
             pass
         return False
+
+    def _outcome_without_effect(self, notice: ports.PaymentEventNotice) -> str | None:
+        if not (notice.type.startswith(("payment_intent.", "charge.dispute."))
+                or notice.refund is not None):
+            return "ignored"
+        if not notice.type.startswith("payment_intent.") or notice.payment_intent is None:
+            return None
+        checkout_sid = parse_prefixed(notice.checkout_id or "", CHECKOUT_PREFIX)
+        checkout = self.service.store.get(checkout_sid, fold_checkout) if checkout_sid else None
+        if checkout is None:
+            return None
+        if checkout.status == "completed":
+            return "no_change: checkout already completed"
+        live = notice.payment_intent.status in ("requires_capture", "succeeded")
+        if checkout.status in COMPENSATED_TERMINAL and not live:
+            # we ended it only after its intent was cancelled: nothing here can revive it
+            return f"no_change: checkout already {checkout.status}"
+        return None
 
     def apply(self, notice: ports.PaymentEventNotice) -> str:
         cause = Cause(kind="webhook", ref=notice.event_id)
