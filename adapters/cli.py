@@ -7,7 +7,6 @@ import argparse
 import secrets
 import signal
 import sys
-import threading
 from dataclasses import replace
 
 import structlog
@@ -15,9 +14,6 @@ import structlog
 from adapters.settings import ConfigError, load_settings
 
 log = structlog.get_logger("cli")
-WORKER_STATUSES = ("processing", "awaiting_payment", "requires_action")
-WORKER_INTERVAL_SECONDS = 2.0
-WORKER_MIN_AGE_SECONDS = 5
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true")
     sub.add_parser("worker", help="saga worker and scheduled jobs only")
     sub.add_parser("migrate", help="create/upgrade every table (idempotent)")
+    reconcile = sub.add_parser("reconcile", help="compare the ledger with Stripe, fix what is safe")
+    reconcile.add_argument("--window-hours", type=float, default=24.0)
     emulator = sub.add_parser("stripe-emulator", help="the built-in Stripe emulator, standalone")
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int)
@@ -120,51 +118,35 @@ def _service(settings, store):
                            reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds))
 
 
-class Worker:
-    """Resumes due checkouts (pending steps, expired reservations) found in the ops view.
-    TODO: replace polling with the scheduler's timers when they exist."""
+RECONCILE_EVERY_SECONDS = 300.0
 
-    def __init__(self, service, read_models, interval: float = WORKER_INTERVAL_SECONDS) -> None:
-        self.service = service
-        self.read_models = read_models
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def run_once(self) -> int:
-        from events.base import Cause
+def _reconciler(service, read_models, *, window_hours: float = 24.0, metrics=None):
+    from datetime import timedelta
 
-        resumed = 0
-        for status in WORKER_STATUSES:
-            for checkout_id in self.read_models.list_ops_checkouts(
-                    status=status, older_than_seconds=WORKER_MIN_AGE_SECONDS):
-                try:
-                    self.service.resume(checkout_id, Cause(kind="recovery", ref="worker"))
-                    resumed += 1
-                except Exception as exc:  # one bad checkout must not stop the others; logged
-                    log.warning("worker_resume_failed", checkout_id=checkout_id,
-                                error_type=type(exc).__name__, error=str(exc)[:300])
-        return resumed
+    from adapters.reconciliation import Reconciler
 
-    def run_forever(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.run_once()
-            except Exception as exc:  # e.g. the database blipped: log and poll again
-                log.warning("worker_pass_failed", error_type=type(exc).__name__, error=str(exc)[:300])
+    return Reconciler(service, read_models.db, window=timedelta(hours=window_hours), metrics=metrics)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run_forever, name="saga-worker", daemon=True)
-        self._thread.start()
 
-    def stop(self) -> None:
-        self._stop.set()
+def _worker(service, store, read_models, *, metrics_registry=None):
+    """The saga worker on timers (``adapters.worker``), its index on the read database, and
+    reconciliation as a scheduled job."""
+    from adapters.due_work import DueWork
+    from adapters.reconciliation import discrepancy_counter, scheduled
+    from adapters.worker import Worker, WorkerMetrics
+
+    metrics = WorkerMetrics(metrics_registry)
+    reconciler = _reconciler(service, read_models, metrics=discrepancy_counter(metrics.registry))
+    jobs = {"reconcile": (RECONCILE_EVERY_SECONDS, scheduled(reconciler, RECONCILE_EVERY_SECONDS))}
+    return Worker(service, DueWork(read_models.db, store), metrics=metrics, jobs=jobs)
 
 
 def cmd_serve(args, settings) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.metrics import Metrics
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
@@ -175,8 +157,11 @@ def cmd_serve(args, settings) -> int:
     read_models = _read_models(settings, store)
     read_models.start_background()
     service = _service(settings, store)
-    worker = None if args.no_worker else Worker(service, read_models)
-    app = create_app(settings, service=service, read_models=read_models)
+    app_metrics = Metrics()
+    worker = None if args.no_worker else _worker(service, store, read_models,
+                                                 metrics_registry=app_metrics.registry)
+    app = create_app(settings, service=service, read_models=read_models,
+                     reconciliation=_reconciler(service, read_models), metrics_registry=app_metrics)
     _announce(settings, host, port, emulator)
     if worker is not None:
         worker.start()
@@ -209,7 +194,7 @@ def cmd_worker(_args, settings) -> int:
     store = _require_database(settings)
     read_models = _read_models(settings, store)
     read_models.start_background()
-    worker = Worker(_service(settings, store), read_models)
+    worker = _worker(_service(settings, store), store, read_models)
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     sys.stdout.write("checkout-saga worker running\n")
     sys.stdout.flush()
@@ -218,6 +203,21 @@ def cmd_worker(_args, settings) -> int:
     finally:
         read_models.stop()
         store.close()
+    return 0
+
+
+def cmd_reconcile(args, settings) -> int:
+    import json
+
+    store = _require_database(settings)
+    read_models = _read_models(settings, store)
+    try:
+        report = _reconciler(_service(settings, store), read_models,
+                             window_hours=args.window_hours).run()
+    finally:
+        read_models.close()
+        store.close()
+    sys.stdout.write(json.dumps(report, indent=2) + "\n")
     return 0
 
 
@@ -248,6 +248,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "worker": cmd_worker,
     "migrate": cmd_migrate,
+    "reconcile": cmd_reconcile,
     "stripe-emulator": cmd_stripe_emulator,
     "projections": cmd_projections,
     "audit": cmd_audit,

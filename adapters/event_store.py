@@ -84,9 +84,15 @@ class EventsourcingStore:
 
     def get(self, stream_id: UUID, fold, *, at_version: int | None = None):
         try:
-            return self.app.repository.get(stream_id, version=at_version, projector_func=fold)
+            state = self.app.repository.get(stream_id, version=at_version, projector_func=fold)
         except AggregateNotFoundError:
             return None
+        if at_version is None and self.app.repository.cache is not None:
+            # The library fast-forwards a cached aggregate by mutating it in place; our states
+            # are immutable, so the fast-forwarded one must be put back, or every read of a
+            # hot SKU would replay all its events since the first read.
+            self.app.repository.cache.put(stream_id, state)
+        return state
 
     def stream(self, stream_id: UUID, *, upto_version: int | None = None) -> list[DomainEvent]:
         return list(self.app.events.get(stream_id, lte=upto_version))

@@ -54,3 +54,20 @@ def create_indexes(base: str, table: str | None = None) -> list[str]:
 
 def create_all(base: str, table: str | None = None) -> list[str]:
     return [create_table(base, table), *create_indexes(base, table)]
+
+
+# --- issue 6: timers (due work) and reconciliation reports --------------------------------
+
+DUE_WORK = [
+    """CREATE TABLE IF NOT EXISTS due_work (
+        checkout_id TEXT PRIMARY KEY, due_at TEXT, reason TEXT, version BIGINT NOT NULL,
+        claimed_by TEXT, claimed_until TEXT, updated_at TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS due_work_due_idx ON due_work (due_at)",
+]
+
+RECONCILIATION_REPORTS = [
+    """CREATE TABLE IF NOT EXISTS reconciliation_reports (
+        report_id TEXT PRIMARY KEY, created_at TEXT NOT NULL, report TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS reconciliation_reports_created_idx "
+    "ON reconciliation_reports (created_at)",
+]

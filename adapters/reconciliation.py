@@ -1,0 +1,176 @@
+"""Reconciliation against Stripe (``checkout-saga reconcile``, and a scheduled job of the
+worker): list the window's payment intents, refunds and events from Stripe, compare them with
+the checkout and order streams (``checkout_saga.reconciliation``), apply the safe fixes —
+cancel an orphaned uncaptured intent, apply an event whose webhook never came — hand the rest
+to an operator (``needs_attention`` plus an alert line), and record the report in
+``reconciliation_reports``, served at ``GET /ops/reconciliation``."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+import structlog
+
+from checkout_saga.checkout import fold_checkout
+from checkout_saga.errors import ConcurrencyConflictError
+from checkout_saga.ids import CHECKOUT_PREFIX, order_stream, parse_prefixed
+from checkout_saga.order import fold_order
+from checkout_saga.reconciliation import (
+    Discrepancy,
+    compare_intent,
+    compare_refunds,
+    decide_escalation,
+)
+from events.base import Cause
+from projections.base import ts
+
+log = structlog.get_logger("reconciliation")
+
+DEFAULT_WINDOW = timedelta(days=1)
+CAUSE = Cause(kind="reconciliation", ref="reconcile")
+
+
+class Reconciler:
+    def __init__(self, service, db, *, window: timedelta = DEFAULT_WINDOW, metrics=None) -> None:
+        self.service = service
+        self.db = db  # projections.db.ReadDatabase holding reconciliation_reports
+        self.window = window
+        self.metrics = metrics  # a prometheus Counter labelled by type, or None
+
+    # --- one run ----------------------------------------------------------------------
+
+    def run(self) -> dict:
+        started = self.service.clock.now()
+        since = int((started - self.window).timestamp())
+        gateway = self.service.gateway
+        found = self._missed_webhooks(gateway.list_events(created_gte=since))
+        intents = list(gateway.list_payment_intents(created_gte=since))
+        orders_by_intent = {}
+        for intent in intents:
+            checkout, order = self._streams_of(intent.checkout_id)
+            if order is not None:
+                orders_by_intent[intent.id] = order
+            found.extend(self._fixed(d) for d in compare_intent(intent, checkout, order))
+        found.extend(self._fixed(d) for d in compare_refunds(
+            gateway.list_refunds(created_gte=since), orders_by_intent))
+        report = self._report(started, since, intents, found)
+        self._record(report)
+        return report
+
+    def _missed_webhooks(self, notices) -> list[Discrepancy]:
+        """Stripe's events list, oldest first, through the inbox: an event it had not seen
+        is a missed webhook, applied now (the inbox makes this idempotent)."""
+        found = []
+        for notice in sorted(notices, key=lambda n: (n.created, n.event_id)):
+            payload = json.dumps({"source": "reconciliation", "event_id": notice.event_id,
+                                  "type": notice.type})
+            if self.service.receive_stripe_event(notice, payload):
+                continue
+            found.append(Discrepancy(type="missed_webhook", fix="apply_event", outcome="applied",
+                                     event_id=notice.event_id,
+                                     payment_intent_id=notice.payment_intent_id,
+                                     checkout_id=notice.checkout_id,
+                                     detail=f"{notice.type} was never delivered"))
+        return found
+
+    def _streams_of(self, checkout_id: str | None):
+        sid = parse_prefixed(checkout_id, CHECKOUT_PREFIX) if checkout_id else None
+        if sid is None:
+            return None, None
+        checkout = self.service.store.get(sid, fold_checkout)
+        order = self.service.store.get(order_stream(sid), fold_order) if checkout else None
+        return checkout, order
+
+    # --- fixes ------------------------------------------------------------------------
+
+    def _fixed(self, d: Discrepancy) -> Discrepancy:
+        try:
+            outcome = {"cancel_intent": self._cancel, "needs_attention": self._escalate}.get(
+                d.fix, lambda _d: "recorded")(d)
+        except Exception as exc:  # a failed fix is reported, and tried again next run
+            outcome = f"fix failed: {type(exc).__name__}: {str(exc)[:200]}"
+        log.warning("reconciliation_discrepancy", type=d.type, fix=d.fix, outcome=outcome,
+                    payment_intent_id=d.payment_intent_id, checkout_id=d.checkout_id,
+                    detail=d.detail)
+        return msgspec.structs.replace(d, outcome=outcome)
+
+    def _cancel(self, d: Discrepancy) -> str:
+        snap = self.service.gateway.cancel_payment_intent(
+            d.payment_intent_id, idempotency_key=f"reconcile:{d.payment_intent_id}:cancel")
+        checkout, _ = self._streams_of(d.checkout_id)
+        if checkout is not None and checkout.payment_intent_id == snap.id:
+            self.service.apply_payment_snapshot(snap, CAUSE)  # its own intent: record it
+        return f"cancelled ({snap.status})"
+
+    def _escalate(self, d: Discrepancy) -> str:
+        log.error("ALERT reconciliation_needs_attention", alert=True, type=d.type,
+                  payment_intent_id=d.payment_intent_id, checkout_id=d.checkout_id, detail=d.detail)
+        sid = parse_prefixed(d.checkout_id, CHECKOUT_PREFIX) if d.checkout_id else None
+        if sid is None:
+            return "alerted (no checkout to flag)"
+        for _ in range(10):
+            state = self.service.store.get(sid, fold_checkout)
+            if state is None:
+                return "alerted (no checkout to flag)"
+            decision = decide_escalation(state, reason=f"{d.type}: {d.detail}",
+                                         now=self.service.clock.now(), cause=CAUSE)
+            try:
+                self.service.store.append(decision.events)
+                return "needs_attention"
+            except ConcurrencyConflictError:
+                continue
+        return "alerted (checkout kept changing)"
+
+    # --- the report -------------------------------------------------------------------
+
+    def _report(self, started: datetime, since: int, intents, found: list[Discrepancy]) -> dict:
+        by_type: dict[str, int] = {}
+        for d in found:
+            by_type[d.type] = by_type.get(d.type, 0) + 1
+            if self.metrics is not None:
+                self.metrics.labels(type=d.type).inc()
+        return {"report_id": f"rec_{uuid.uuid4().hex[:16]}", "started_at": ts(started),
+                "finished_at": ts(self.service.clock.now()),
+                "window_start": ts(datetime.fromtimestamp(since, UTC)),
+                "intents_checked": len(intents), "discrepancies_by_type": by_type,
+                "discrepancies": [msgspec.to_builtins(d) for d in found]}
+
+    def _record(self, report: dict) -> None:
+        with self.db.write() as tx:
+            tx.execute("INSERT INTO reconciliation_reports (report_id, created_at, report) "
+                       "VALUES (?, ?, ?)", (report["report_id"], report["finished_at"],
+                                            json.dumps(report, separators=(",", ":"))))
+
+    def latest_report(self) -> dict | None:
+        with self.db.read() as tx:
+            row = tx.fetchone("SELECT report FROM reconciliation_reports "
+                              "ORDER BY created_at DESC, report_id DESC LIMIT 1")
+        return json.loads(row["report"]) if row else None
+
+
+def discrepancy_counter(registry):
+    from prometheus_client import Counter
+
+    return Counter("reconciliation_discrepancies_total", "Reconciliation discrepancies by type",
+                   ["type"], registry=registry)
+
+
+def scheduled(reconciler: Reconciler, every_seconds: float):
+    """The worker's job: one run per period across all processes, near enough — a run is
+    skipped when another process recorded a report within the last half period (two runs
+    at once are harmless: every fix is idempotent)."""
+
+    def run() -> None:
+        latest = reconciler.latest_report()
+        now = reconciler.service.clock.now()
+        if latest is not None:
+            finished = datetime.strptime(latest["finished_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+            if (now - finished.replace(tzinfo=UTC)).total_seconds() < every_seconds / 2:
+                return
+        report = reconciler.run()
+        log.info("reconciliation_finished", report_id=report["report_id"],
+                 discrepancies=report["discrepancies_by_type"])
+    return run

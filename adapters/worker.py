@@ -1,0 +1,166 @@
+"""The saga worker: keeps the due-work index caught up with the event store, claims due
+checkouts and resumes them (reservation expiry, step and compensation retries, crash
+recovery of intentions recorded without an outcome), on APScheduler timers.
+
+On start-up it first catches the index up with every event recorded since it last ran (or
+builds it from the first event), so deadlines that passed while no worker ran fire at once.
+Any number of workers may share one database: see ``adapters.due_work`` for the claim."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from adapters.due_work import DueWork
+from adapters.scheduler import Timers
+from events import checkout as ev
+from events.base import Cause
+
+log = structlog.get_logger("worker")
+
+SWEEP_INTERVAL_SECONDS = 1.0
+CLAIM_BATCH = 50
+
+
+class WorkerMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        r = registry or CollectorRegistry()
+        self.registry = r
+        self.timers_fired = Counter("saga_timers_fired_total", "Due checkouts resumed by the worker",
+                                    ["reason"], registry=r)
+        self.expiries = Counter("checkout_expiries_total", "Checkouts expired", registry=r)
+        self.retries = Counter("saga_retries_total", "Steps or compensations to be retried",
+                               ["kind"], registry=r)
+        self.escalations = Counter("checkout_escalations_total",
+                                   "Checkouts escalated to needs_attention", registry=r)
+        self.pending = Gauge("saga_deadlines_pending", "Checkouts waiting on a deadline",
+                             ["reason"], registry=r)
+        self.reservations_held = Gauge("reservations_held", "Checkouts holding reserved stock",
+                                       registry=r)
+        self.resume_failures = Counter("saga_resume_failures_total", "Resumes that raised",
+                                       registry=r)
+
+
+class Worker:
+    def __init__(self, service, due_work: DueWork, *, metrics: WorkerMetrics | None = None,
+                 interval: float = SWEEP_INTERVAL_SECONDS, owner: str | None = None,
+                 jobs: dict[str, tuple[float, Callable[[], None]]] | None = None) -> None:
+        self.service = service
+        self.due_work = due_work
+        self.metrics = metrics or WorkerMetrics()
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.timers = Timers(self._tick, interval=interval)
+        self.jobs = jobs or {}
+        self._pass = threading.Lock()
+        self._stop = threading.Event()
+        due_work.on_events = self._observe
+
+    # --- one pass ---------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Catch the index up, then resume every due checkout; returns how many resumed."""
+        with self._pass:
+            self.due_work.index()
+            resumed = 0
+            while True:
+                claimed = self.due_work.claim(self.owner, self.service.clock.now(), CLAIM_BATCH)
+                for checkout_id, reason in claimed:
+                    self._resume(checkout_id, reason)
+                resumed += len(claimed)
+                if len(claimed) < CLAIM_BATCH:
+                    break
+            self._refresh_gauges()
+            return resumed
+
+    def _resume(self, checkout_id: str, reason: str) -> None:
+        version = None
+        bound = log.bind(checkout_id=checkout_id, reason=reason, worker=self.owner)
+        try:
+            version = self.service.get(checkout_id).version
+            state = self.service.resume(checkout_id, Cause(kind="timer", ref=reason))
+            self.metrics.timers_fired.labels(reason=reason).inc()
+            bound.info("checkout_resumed", status=state.status, version=state.version)
+        except Exception as exc:  # one bad checkout must not stop the others; logged
+            self.metrics.resume_failures.inc()
+            bound.warning("checkout_resume_failed", error_type=type(exc).__name__,
+                          error=str(exc)[:300])
+        finally:
+            self.due_work.settle(checkout_id, self.service.clock.now(), version)
+
+    def _observe(self, events: list) -> None:
+        """Metrics and alert lines for what the index just read (whoever recorded it)."""
+        for e in events:
+            if isinstance(e, ev.CheckoutExpired):
+                self.metrics.expiries.inc()
+                log.info("checkout_expired", checkout_id=_checkout_id(e))
+            elif isinstance(e, ev.PaymentStepOutcomeUnknown):
+                self.metrics.retries.labels(kind="step").inc()
+                log.info("saga_step_retry_scheduled", checkout_id=_checkout_id(e), step=e.step,
+                         retry_at=_iso(e.retry_at), reason=e.reason)
+            elif isinstance(e, ev.CompensationStepFailed):
+                self.metrics.retries.labels(kind="compensation").inc()
+                log.warning("compensation_retry_scheduled", checkout_id=_checkout_id(e),
+                            step=e.step, attempt=e.attempt, retry_at=_iso(e.retry_at),
+                            error=e.error)
+            elif isinstance(e, ev.CheckoutNeedsAttention):
+                self.metrics.escalations.inc()
+                log.error("ALERT checkout_needs_attention", alert=True,
+                          checkout_id=_checkout_id(e), step=e.step, reason=e.reason)
+
+    def _refresh_gauges(self) -> None:
+        pending = self.due_work.pending()
+        for reason in ("reservation_expiry", "step_retry", "compensation_retry", "recovery"):
+            self.metrics.pending.labels(reason=reason).set(pending.get(reason, 0))
+        self.metrics.reservations_held.set(pending.get("reservation_expiry", 0))
+
+    # --- on timers --------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        try:
+            self.run_once()
+            self.timers.wake_at(self.due_work.next_due_at())
+        except Exception as exc:  # e.g. the database blipped: logged, the next tick retries
+            log.warning("worker_pass_failed", error_type=type(exc).__name__, error=str(exc)[:300])
+
+    def start(self) -> None:
+        self.due_work.ensure()
+        for job_id, (seconds, fn) in self.jobs.items():
+            self.timers.every(job_id, seconds, _logged(job_id, fn))
+        self.timers.start()
+        log.info("worker_started", worker=self.owner)
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            self._stop.wait()
+        finally:
+            self.timers.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.timers.stop()
+
+
+def _checkout_id(e) -> str:
+    from checkout_saga.ids import checkout_id_of
+
+    return checkout_id_of(e.originator_id)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _logged(job_id: str, fn: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            fn()
+        except Exception as exc:  # a failed scheduled job is logged; it runs again next time
+            log.warning("scheduled_job_failed", job=job_id, error_type=type(exc).__name__,
+                        error=str(exc)[:300])
+    return run
