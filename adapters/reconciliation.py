@@ -15,14 +15,13 @@ import msgspec
 import structlog
 
 from checkout_saga.checkout import fold_checkout
-from checkout_saga.errors import ConcurrencyConflictError
+from checkout_saga.errors import NotFoundError
 from checkout_saga.ids import CHECKOUT_PREFIX, order_stream, parse_prefixed
 from checkout_saga.order import fold_order
 from checkout_saga.reconciliation import (
     Discrepancy,
     compare_intent,
     compare_refunds,
-    decide_escalation,
 )
 from events.base import Cause
 from projections.base import ts
@@ -108,21 +107,13 @@ class Reconciler:
     def _escalate(self, d: Discrepancy) -> str:
         log.error("ALERT reconciliation_needs_attention", alert=True, type=d.type,
                   payment_intent_id=d.payment_intent_id, checkout_id=d.checkout_id, detail=d.detail)
-        sid = parse_prefixed(d.checkout_id, CHECKOUT_PREFIX) if d.checkout_id else None
-        if sid is None:
+        if not d.checkout_id:
             return "alerted (no checkout to flag)"
-        for _ in range(10):
-            state = self.service.store.get(sid, fold_checkout)
-            if state is None:
-                return "alerted (no checkout to flag)"
-            decision = decide_escalation(state, reason=f"{d.type}: {d.detail}",
-                                         now=self.service.clock.now(), cause=CAUSE)
-            try:
-                self.service.store.append(decision.events)
-                return "needs_attention"
-            except ConcurrencyConflictError:
-                continue
-        return "alerted (checkout kept changing)"
+        try:
+            self.service.escalate(d.checkout_id, reason=f"{d.type}: {d.detail}", cause=CAUSE)
+        except NotFoundError:
+            return "alerted (no checkout to flag)"
+        return "needs_attention"
 
     # --- the report -------------------------------------------------------------------
 

@@ -124,3 +124,12 @@ def decide_resolve(s: CheckoutState, *, actor: str, note: str, now: datetime) ->
             checkout_id=s.checkout_id)
     w.checkout(s, ev.CheckoutResolved, note=note)
     return w.decision()
+
+
+def decide_escalation(s: CheckoutState, *, reason: str, now: datetime, cause: Cause) -> Decision:
+    """Hand a checkout to an operator (needs_attention); nothing if one already has it."""
+    w = EventWriter(now, cause)
+    if s.status != "needs_attention":
+        w.checkout(s, ev.CheckoutNeedsAttention, step="reconciliation", reason=reason)
+    return w.decision()
+

@@ -11,16 +11,12 @@ the inbox makes it idempotent), ``needs_attention`` (money moved; a person decid
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 
 import msgspec
 
 from checkout_saga import ports
 from checkout_saga.checkout import CheckoutState
 from checkout_saga.order import OrderState
-from checkout_saga.writer import Decision, EventWriter
-from events import checkout as ev
-from events.base import Cause
 
 UNCAPTURED_LIVE = frozenset({"requires_payment_method", "requires_confirmation",
                              "requires_action", "processing", "requires_capture"})
@@ -86,11 +82,3 @@ def compare_refunds(refunds: Iterable[ports.RefundSnapshot],
                                      refund_id=refund.id,
                                      detail=f"succeeded refund of {refund.amount} not in the ledger"))
     return found
-
-
-def decide_escalation(s: CheckoutState, *, reason: str, now: datetime, cause: Cause) -> Decision:
-    """Hand a checkout to an operator (needs_attention); nothing if one already has it."""
-    w = EventWriter(now, cause)
-    if s.status != "needs_attention":
-        w.checkout(s, ev.CheckoutNeedsAttention, step="reconciliation", reason=reason)
-    return w.decision()

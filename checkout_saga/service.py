@@ -32,6 +32,7 @@ from checkout_saga.inventory import InventoryState, fold_inventory
 from checkout_saga.operations import (
     decide_cancel,
     decide_confirm,
+    decide_escalation,
     decide_expire,
     decide_observation,
     decide_resolve,
@@ -198,6 +199,13 @@ class CheckoutService:
         decision, ctx = self._in_context("retry", sid, lambda c: decide_retry(
             c.checkout, actor=actor, note=note, now=self.clock.now()))
         return self._drive(sid, decision.effects, Cause(kind="operator", actor=actor, note=note), ctx)
+
+    def escalate(self, checkout_id: str, *, reason: str, cause: Cause) -> CheckoutState:
+        """Hand a checkout to an operator (``needs_attention``), e.g. from reconciliation."""
+        sid = self._checkout_sid(checkout_id)
+        _, ctx = self._in_context("escalate", sid, lambda c: decide_escalation(
+            c.checkout, reason=reason, now=self.clock.now(), cause=cause))
+        return ctx.checkout
 
     def resolve(self, checkout_id: str, *, actor: str, note: str) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
