@@ -12,10 +12,17 @@ next wait or on the liveness probe each timeout; the waker drops it, reconnects 
 back-off, re-LISTENs and reports ``True`` (as if notified) so the caller catches up at
 once — nothing recorded while it was away is skipped, and nothing is applied twice because
 catch-up starts from the tracked position. SQLite has no such channel: ``SleepWaker``
-simply sleeps (polling)."""
+simply sleeps (polling).
+
+Leadership: of all the processes sharing one database, one runs the projections. The
+waker's connection also holds a session advisory lock; only its holder catches up, the
+others stand by and try for the lock at each timeout. A leader whose connection dies loses
+the lock with it, so a standby takes over within one timeout (failover). Tracking in the
+same transaction keeps two runners safe anyway; leadership only saves the duplicate work."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 import structlog
@@ -24,6 +31,12 @@ log = structlog.get_logger(__name__)
 
 MAX_BACKOFF = 5.0
 _SLICE = 0.25
+
+
+def leader_lock_key(channel: str) -> int:
+    """A stable signed 64-bit advisory lock key for the projection runner of ``channel``."""
+    digest = hashlib.sha256(f"projections:{channel}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def channel_for(application_name: str) -> str:
@@ -36,6 +49,7 @@ class SleepWaker:
 
     backend_pid = None
     reconnects = 0
+    is_leader = True  # SQLite: one process owns the file's writes anyway
 
     def __init__(self, stop: threading.Event) -> None:
         self._stop = stop
@@ -57,6 +71,8 @@ class PostgresWaker:
         self._backoff = 0.1
         self.reconnects = 0  # connections opened after the first
         self._opened = 0
+        self.is_leader = False
+        self._lock_key = leader_lock_key(channel)
 
     @property
     def backend_pid(self) -> int | None:
@@ -75,11 +91,20 @@ class PostgresWaker:
         self._backoff = 0.1
         log.info("projection_listener_connected", channel=self._channel,
                  pid=conn.info.backend_pid, reconnects=self.reconnects)
+        self._try_to_lead()
+
+    def _try_to_lead(self) -> None:
+        row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key,)).fetchone()
+        if row[0] and not self.is_leader:
+            log.info("projection_runner_leading", channel=self._channel,
+                     pid=self._conn.info.backend_pid)
+        self.is_leader = bool(row[0])
 
     def _drop(self, exc: BaseException) -> None:
         log.warning("projection_listener_lost", channel=self._channel, error=repr(exc),
                     retry_in=self._backoff)
         conn, self._conn = self._conn, None
+        self.is_leader = False  # the advisory lock went with the connection
         if conn is not None:
             try:
                 conn.close()
@@ -103,7 +128,12 @@ class PostgresWaker:
             if self._notified_within(timeout):
                 return True
             if not self._stop.is_set():
-                self._conn.execute("SELECT 1")  # a silent death shows here, once per timeout
+                # a silent death shows here, once per timeout; a standby also tries to lead
+                if self.is_leader:
+                    self._conn.execute("SELECT 1")
+                    return False
+                self._try_to_lead()
+                return self.is_leader  # just took over: catch up at once
             return False
         except psycopg.Error as exc:
             self._drop(exc)
@@ -127,5 +157,6 @@ class PostgresWaker:
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
+        self.is_leader = False
         if conn is not None:
             conn.close()

@@ -75,7 +75,8 @@ class ReadModels:
     def _run(self, waker, interval: float) -> None:
         try:
             while not self._stop.is_set():
-                self._catch_up_logged(interval)
+                if waker.is_leader:  # standbys wait for the leader's lock (see listener)
+                    self._catch_up_logged(interval)
                 if not self._stop.is_set():
                     waker.wait(self._retry_in or interval)
         finally:
