@@ -73,35 +73,30 @@ class ReadDatabase:
     @contextmanager
     def write(self) -> Iterator[Tx]:
         """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._transaction(begin="BEGIN IMMEDIATE", keep=True) as tx:
+            yield tx
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """One read-only snapshot (rolled back at the end)."""
+        with self._transaction(begin="BEGIN", keep=False) as tx:
+            yield tx
+
+    @contextmanager
+    def _transaction(self, *, begin: str, keep: bool) -> Iterator[Tx]:
         if self._pool is not None:
             with self._pool.connection() as conn, conn.transaction():
                 yield Tx(conn, True)
             return
         conn = self._sqlite()
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(begin)  # IMMEDIATE takes SQLite's write lock up front
             try:
                 yield Tx(conn, False)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-
-    @contextmanager
-    def read(self) -> Iterator[Tx]:
-        if self._pool is not None:
-            with self._pool.connection() as conn, conn.transaction():
-                yield Tx(conn, True)
-            return
-        conn = self._sqlite()
-        try:
-            conn.execute("BEGIN")
-            try:
-                yield Tx(conn, False)
-            finally:
-                conn.execute("ROLLBACK")
+            conn.execute("COMMIT" if keep else "ROLLBACK")
         finally:
             conn.close()
 

@@ -111,3 +111,14 @@ def shop(service):
     service.adjust_stock("TSHIRT-M", 10, "initial")
     service.adjust_stock("MUG", 5, "initial")
     return service
+
+
+@pytest.fixture
+def read_models(database_url, store):
+    """The read models on the test's database, migrated (runners not started)."""
+    from projections.runtime import ReadModels
+
+    models = ReadModels(parse_database_url(database_url))
+    models.migrate()
+    yield models
+    models.close()

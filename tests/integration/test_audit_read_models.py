@@ -13,7 +13,6 @@ from checkout_saga.commands import CartLine, RefundOrder, StartCheckout
 from projections import audit
 from projections.registry import PROJECTIONS
 from projections.runner import Target, run_batch
-from projections.runtime import ReadModels
 
 
 def start(service, session, payment_method="pm_card_visa", **lines):
@@ -29,14 +28,6 @@ VERIFY = argparse.Namespace(audit_command="verify")
 @pytest.fixture
 def settings(database_url):
     return Settings(database=parse_database_url(database_url))
-
-
-@pytest.fixture
-def read_models(database_url, store):
-    models = ReadModels(parse_database_url(database_url))
-    models.migrate()
-    yield models
-    models.close()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from adapters.database import parse_database_url
 from checkout_saga.commands import CartLine, RefundOrder, StartCheckout
 from projections.runtime import ReadModels
@@ -16,14 +14,6 @@ def start(service, session, **lines):
     return service.start_checkout(StartCheckout(
         checkout_session_id=session, currency="usd", items=items, customer_id="cus_42",
         payment_method="pm_card_visa")).checkout
-
-
-@pytest.fixture
-def read_models(database_url, store):
-    models = ReadModels(parse_database_url(database_url))
-    models.migrate()
-    yield models
-    models.close()
 
 
 def test_migrate_twice_applies_nothing_the_second_time(read_models):

@@ -12,7 +12,6 @@ from adapters.database import parse_database_url
 from adapters.event_store import APPLICATION_NAME
 from checkout_saga.commands import CartLine, StartCheckout
 from projections.listener import PostgresWaker, channel_for
-from projections.runtime import ReadModels
 
 NO_FALLBACK = 30.0  # long enough that only a notification (or a reconnect) can wake the runner
 
@@ -34,14 +33,6 @@ def wait_until(predicate, timeout: float = 5.0) -> bool:
 
 def caught_up(models) -> bool:
     return all(s["lag_events"] == 0 for s in models.status())
-
-
-@pytest.fixture
-def read_models(database_url, store):
-    models = ReadModels(parse_database_url(database_url))
-    models.migrate()
-    yield models
-    models.close()
 
 
 def terminate(database_url, pid: int) -> None:

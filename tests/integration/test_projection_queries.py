@@ -19,14 +19,6 @@ def start(service, session, customer="cus_42", payment_method="pm_card_visa"):
         customer_id=customer, payment_method=payment_method)).checkout
 
 
-@pytest.fixture
-def read_models(database_url, store):
-    models = ReadModels(parse_database_url(database_url))
-    models.migrate()
-    yield models
-    models.close()
-
-
 def test_orders_page_newest_first_with_a_cursor_until_none_is_left(shop, clock, read_models):
     made = []
     for i in range(5):

@@ -12,7 +12,6 @@ from checkout_saga import errors
 from checkout_saga.commands import CartLine, RefundOrder, StartCheckout
 from projections import cli, rebuild
 from projections.registry import PROJECTIONS
-from projections.runtime import ReadModels
 
 
 def start(service, session, payment_method="pm_card_visa", **lines):
@@ -36,14 +35,6 @@ def snapshot(models) -> dict:
     with models.db.read() as tx:
         return {name: sorted(repr(sorted(r.items())) for r in tx.fetchall(f"SELECT * FROM {name}"))
                 for name in PROJECTIONS}
-
-
-@pytest.fixture
-def read_models(database_url, store):
-    models = ReadModels(parse_database_url(database_url))
-    models.migrate()
-    yield models
-    models.close()
 
 
 def rebuild_args(*names, shadow=False):
