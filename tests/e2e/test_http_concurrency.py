@@ -14,9 +14,7 @@ import pytest
 
 from tests.e2e.http_helpers import (
     STORE_KEY,
-    EmulatorControl,
     ServerProcess,
-    Shop,
     Unavailable,
     checkout_body,
     postgres_database,
@@ -41,20 +39,6 @@ def server():
             yield running
     finally:
         database.__exit__(None, None, None)
-
-
-@pytest.fixture(scope="module")
-def shop(server):
-    client = Shop(server.base_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def stripe_side(server):
-    control = EmulatorControl(server.emulator_url)
-    yield control
-    control.close()
 
 
 def _post_all_at_once(base_url: str, bodies: list[dict]) -> list[httpx.Response]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.http_helpers import EmulatorControl, ServerProcess, Shop
+from tests.e2e.http_helpers import ServerProcess
 
 
 @pytest.fixture(scope="module")
@@ -14,20 +14,6 @@ def server(tmp_path_factory):
     database = tmp_path_factory.mktemp("http_flows") / "e2e.db"
     with ServerProcess(f"sqlite:///{database}") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def shop(server):
-    client = Shop(server.base_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def stripe_side(server):
-    control = EmulatorControl(server.emulator_url)
-    yield control
-    control.close()
 
 
 def test_a_checkout_with_a_card_that_needs_no_action_is_paid_and_completed(shop, stripe_side):
