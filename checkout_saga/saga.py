@@ -17,7 +17,6 @@ from checkout_saga.catalog import ProductState, SellerState
 from checkout_saga.checkout import CheckoutState, fold_checkout
 from checkout_saga.commands import StartCheckout
 from checkout_saga.ids import (
-    checkout_id_of,
     inventory_stream,
     order_id_of,
     order_number_for,
@@ -61,49 +60,52 @@ def decide_start(
         return Decision(effects=_next(existing, now))
     lines = _priced_lines(cmd, products)
     w = EventWriter(now, cause)
-    checkout_id = checkout_id_of(stream_id)
-    subtotal = sum(line.quantity * line.unit_amount for line in lines)
-    s = _started_state(w, cmd, stream_id, lines, subtotal, now + reservation_ttl)
+    s = _started_state(w, cmd, stream_id, lines, now + reservation_ttl)
     if not _sellers_can_accept(cmd, products, sellers):
-        return _fail_at_start(w, s, errors.SellerCannotAcceptPaymentsError(
-            "the seller cannot accept payments yet", checkout_id=checkout_id))
-    short = [
-        ev.ShortLine(sku=line.sku, requested=line.quantity, available=_available(inventory, line.sku))
-        for line in lines
-        if _available(inventory, line.sku) < line.quantity
-    ]
+        error = errors.SellerCannotAcceptPaymentsError(
+            "the seller cannot accept payments yet", checkout_id=s.checkout_id)
+        w.checkout(s, ev.CheckoutFailed, code=error.code, message=error.message)
+        return w.decision(error=error)
+    short = [ev.ShortLine(sku=line.sku, requested=line.quantity,
+                          available=_available(inventory, line.sku))
+             for line in lines if _available(inventory, line.sku) < line.quantity]
     if short:
-        w.checkout(s, ev.StockReservationRefused, lines=short)
-        s = w.checkout(w_state(w, s), ev.CheckoutFailed, code="insufficient_stock",
-                       message="not enough stock for " + ", ".join(x.sku for x in short))
-        return w.decision(error=errors.InsufficientStockError(
-            "not enough stock", checkout_id=checkout_id,
-            lines=[{"sku": x.sku, "requested": x.requested, "available": x.available} for x in short]))
-    for line in lines:
-        item = inventory.get(line.sku)
-        w.emit(_inventory_stream(item, line.sku), item.version if item else 0, inv_ev.UnitsReserved,
-               sku=line.sku, checkout_id=checkout_id, quantity=line.quantity, expires_at=s.expires_at)
-    s = w.checkout(s, ev.StockReserved, items=list(lines))
-    order_sid = order_stream(stream_id)
-    order_id = order_id_of(order_sid)
-    order_number = order_number_for(order_sid, now.year)
-    w.emit(order_sid, 0, ord_ev.OrderPlaced, order_id=order_id, order_number=order_number,
-           checkout_id=checkout_id, customer_id=cmd.customer_id, currency=cmd.currency,
-           items=list(lines), amount_total=subtotal)
-    s = w.checkout(s, ev.OrderAttached, order_id=order_id, order_number=order_number)
+        return _refuse(w, s, short)
+    s = _reserve_and_place_order(w, s, cmd, lines, inventory)
     s = w.checkout(s, ev.PaymentStepRequested, step="create_intent",
-                   idempotency_key=step_key(checkout_id, "create_intent"),
+                   idempotency_key=step_key(s.checkout_id, "create_intent"),
                    payment_method=cmd.payment_method, return_url=cmd.return_url)
     return w.decision(_next(s, now))
 
 
-def w_state(w: EventWriter, s: CheckoutState) -> CheckoutState:
-    """The checkout state after everything ``w`` has written to its stream."""
-    own = [e for e in w.events if e.originator_id == s.id and e.originator_version > s.version]
-    return fold_checkout(s, own)
+def _refuse(w: EventWriter, s: CheckoutState, short: list[ev.ShortLine]) -> Decision:
+    """Reserve every line or none: record the refusal; nothing is reserved."""
+    s = w.checkout(s, ev.StockReservationRefused, lines=short)
+    w.checkout(s, ev.CheckoutFailed, code="insufficient_stock",
+               message="not enough stock for " + ", ".join(x.sku for x in short))
+    return w.decision(error=errors.InsufficientStockError(
+        "not enough stock", checkout_id=s.checkout_id,
+        lines=[{"sku": x.sku, "requested": x.requested, "available": x.available} for x in short]))
 
 
-def _started_state(w, cmd, stream_id, lines, subtotal, expires_at) -> CheckoutState:
+def _reserve_and_place_order(w: EventWriter, s: CheckoutState, cmd: StartCheckout,
+                             lines: list[LineItem], inventory) -> CheckoutState:
+    for line in lines:
+        item = inventory.get(line.sku)
+        w.emit(item.id if item else inventory_stream(line.sku), item.version if item else 0,
+               inv_ev.UnitsReserved, sku=line.sku, checkout_id=s.checkout_id,
+               quantity=line.quantity, expires_at=s.expires_at)
+    s = w.checkout(s, ev.StockReserved, items=list(lines))
+    order_sid = order_stream(s.id)
+    order_id, order_number = order_id_of(order_sid), order_number_for(order_sid, w.now.year)
+    w.emit(order_sid, 0, ord_ev.OrderPlaced, order_id=order_id, order_number=order_number,
+           checkout_id=s.checkout_id, customer_id=cmd.customer_id, currency=cmd.currency,
+           items=list(lines), amount_total=s.amount_total)
+    return w.checkout(s, ev.OrderAttached, order_id=order_id, order_number=order_number)
+
+
+def _started_state(w, cmd, stream_id, lines, expires_at) -> CheckoutState:
+    subtotal = sum(line.quantity * line.unit_amount for line in lines)
     event = w.emit(stream_id, 0, ev.CheckoutStarted,
                    checkout_session_id=cmd.checkout_session_id,
                    request_fingerprint=cmd.fingerprint(), customer_id=cmd.customer_id,
@@ -112,11 +114,6 @@ def _started_state(w, cmd, stream_id, lines, subtotal, expires_at) -> CheckoutSt
                    payment_method=cmd.payment_method, return_url=cmd.return_url,
                    expires_at=expires_at)
     return fold_checkout(None, [event])
-
-
-def _fail_at_start(w: EventWriter, s: CheckoutState, error: errors.DomainError) -> Decision:
-    w.checkout(s, ev.CheckoutFailed, code=error.code, message=error.message)
-    return w.decision(error=error)
 
 
 def _priced_lines(cmd: StartCheckout, products: Mapping[str, ProductState | None]) -> list[LineItem]:
@@ -146,10 +143,6 @@ def _sellers_can_accept(cmd, products, sellers) -> bool:
 def _available(inventory: Mapping[str, InventoryState | None], sku: str) -> int:
     item = inventory.get(sku)
     return item.available if item else 0
-
-
-def _inventory_stream(item: InventoryState | None, sku: str):
-    return item.id if item else inventory_stream(sku)
 
 
 # --- what to do next -----------------------------------------------------------------------
