@@ -5,30 +5,22 @@ so the loser of a race sees the winner's outcome."""
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
-from datetime import timedelta
-from typing import TypeVar
 from uuid import UUID
 
 from checkout_saga import effects as fx
 from checkout_saga import errors, ports
-from checkout_saga.catalog import ProductState, SellerState, fold_product, fold_seller
+from checkout_saga.catalog_commands import CatalogCommands
 from checkout_saga.checkout import CheckoutState, fold_checkout
-from checkout_saga.commands import RefundOrder, StartCheckout
+from checkout_saga.commands import StartCheckout
 from checkout_saga.context import SagaContext
 from checkout_saga.ids import (
     CHECKOUT_PREFIX,
-    ORDER_PREFIX,
     checkout_stream,
-    inventory_stream,
     order_stream,
     parse_prefixed,
-    product_stream,
-    seller_stream,
 )
-from checkout_saga.inventory import InventoryState, fold_inventory
 from checkout_saga.operations import (
     decide_cancel,
     decide_confirm,
@@ -39,17 +31,15 @@ from checkout_saga.operations import (
     decide_retry,
     decide_step_result,
 )
-from checkout_saga.order import OrderState, RefundState, fold_order
+from checkout_saga.order import fold_order
+from checkout_saga.order_commands import OrderCommands
 from checkout_saga.payments import perform_payment_effect, step_of
-from checkout_saga.refunds import decide_refund, decide_refund_result, refund_effect
 from checkout_saga.saga import decide_start, next_effect
-from checkout_saga.stock import decide_adjust_stock, decide_set_seller, decide_upsert_product
 from checkout_saga.validation import validate_start
 from checkout_saga.writer import Decision
 from events.base import Cause
 from events.checkout import PaymentDeclined
 
-T = TypeVar("T")
 MAX_DRIVE_STEPS = 12
 
 
@@ -59,25 +49,8 @@ class StartResult:
         self.created = created
 
 
-class CheckoutService:
-    def __init__(
-        self,
-        store: ports.EventStore,
-        gateway: ports.PaymentGateway,
-        clock: ports.Clock,
-        *,
-        reservation_ttl: timedelta = timedelta(seconds=900),
-        observer: ports.SagaObserver | None = None,
-        max_conflict_retries: int = 40,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.store = store
-        self.gateway = gateway
-        self.clock = clock
-        self.reservation_ttl = reservation_ttl
-        self.observer = observer or ports.NullObserver()
-        self.max_conflict_retries = max_conflict_retries
-        self._sleep = sleep
+class CheckoutService(OrderCommands, CatalogCommands):
+    """Checkout commands and the saga's drive loop; orders and catalog come from the mixins."""
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -93,22 +66,6 @@ class CheckoutService:
         if not events:
             raise errors.NotFoundError(f"no checkout {checkout_id}", checkout_id=checkout_id)
         return events
-
-    def get_order(self, order_id: str) -> OrderState:
-        sid = parse_prefixed(order_id, ORDER_PREFIX)
-        state = self.store.get(sid, fold_order) if sid else None
-        if state is None:
-            raise errors.NotFoundError(f"no order {order_id}", order_id=order_id)
-        return state
-
-    def get_inventory(self, sku: str) -> InventoryState | None:
-        return self.store.get(inventory_stream(sku), fold_inventory)
-
-    def get_product(self, sku: str) -> ProductState | None:
-        return self.store.get(product_stream(sku), fold_product)
-
-    def get_seller(self, seller_id: str) -> SellerState | None:
-        return self.store.get(seller_stream(seller_id), fold_seller)
 
     # --- checkout commands -----------------------------------------------------------------
 
@@ -213,76 +170,6 @@ class CheckoutService:
             self._load_checkout(sid), actor=actor, note=note, now=self.clock.now()))
         return self._load_checkout(sid)
 
-    # --- orders and refunds ----------------------------------------------------------------
-
-    def refund(self, cmd: RefundOrder, cause: Cause | None = None) -> RefundState:
-        order = self.get_order(cmd.order_id)
-        decision = self._decide_and_append("refund", lambda: decide_refund(
-            self.get_order(cmd.order_id), cmd, now=self.clock.now(), cause=cause))
-        refund_id = next(r.refund_id for r in self.get_order(cmd.order_id).refunds.values()
-                         if r.idempotency_key == cmd.idempotency_key)
-        for effect in decision.effects:
-            self._perform_refund(order.id, effect, cause)
-        return self.get_order(cmd.order_id).refunds[refund_id]
-
-    def apply_refund_snapshot(self, order_id: str, refund_id: str, snap: ports.RefundSnapshot,
-                              cause: Cause | None = None) -> None:
-        order = self.get_order(order_id)
-        self._decide_and_append("refund_result", lambda: self._refund_result(
-            order.id, refund_id, snap, cause))
-
-    def resume_refunds(self, order_id: str, cause: Cause | None = None) -> None:
-        order = self.get_order(order_id)
-        for refund in order.refunds.values():
-            if refund.status == "requested":
-                self._perform_refund(order.id, refund_effect(order, refund), cause)
-
-    def _perform_refund(self, order_sid: UUID, effect: fx.CreateRefund, cause) -> None:
-        started = time.perf_counter()
-        try:
-            result: ports.RefundSnapshot | Exception = self.gateway.create_refund(
-                payment_intent_id=effect.payment_intent_id, amount=effect.amount,
-                refund_key=effect.refund_id, idempotency_key=effect.idempotency_key,
-                reason=effect.reason)
-        except ports.PaymentGatewayError as exc:
-            result = exc
-        self.observer.step_finished(checkout_id=effect.order_id, step="refund",
-                                    idempotency_key=effect.idempotency_key,
-                                    outcome=getattr(result, "status", type(result).__name__),
-                                    seconds=time.perf_counter() - started)
-        self._decide_and_append("refund_result", lambda: self._refund_result(
-            order_sid, effect.refund_id, result, cause))
-
-    def _refund_result(self, order_sid: UUID, refund_id: str, result, cause) -> Decision:
-        order = self.store.get(order_sid, fold_order)
-        skus = [line.sku for line in order.items]
-        inventory = {sku: self.get_inventory(sku) for sku in skus}
-        return decide_refund_result(order, refund_id, result, inventory, now=self.clock.now(),
-                                    cause=cause)
-
-    # --- stock and catalog -----------------------------------------------------------------
-
-    def adjust_stock(self, sku: str, delta: int, reason: str,
-                     cause: Cause | None = None) -> InventoryState:
-        self._decide_and_append("adjust_stock", lambda: decide_adjust_stock(
-            self.get_inventory(sku), sku, delta, reason, now=self.clock.now(), cause=cause))
-        return self.get_inventory(sku)
-
-    def upsert_product(self, *, sku: str, name: str, unit_amount: int, currency: str,
-                       seller_id: str, active: bool, cause: Cause | None = None) -> ProductState:
-        self._decide_and_append("upsert_product", lambda: decide_upsert_product(
-            self.get_product(sku), sku=sku, name=name, unit_amount=unit_amount,
-            currency=currency, seller_id=seller_id, active=active, now=self.clock.now(),
-            cause=cause))
-        return self.get_product(sku)
-
-    def set_seller(self, seller_id: str, *, charges_enabled: bool,
-                   cause: Cause | None = None) -> SellerState:
-        self._decide_and_append("set_seller", lambda: decide_set_seller(
-            self.get_seller(seller_id), seller_id=seller_id, charges_enabled=charges_enabled,
-            now=self.clock.now(), cause=cause))
-        return self.get_seller(seller_id)
-
     # --- the shell -------------------------------------------------------------------------
 
     def _drive(self, sid: UUID, effects: list[fx.Effect], cause: Cause | None,
@@ -347,26 +234,6 @@ class CheckoutService:
                 self._conflicted(operation, attempt)
         raise errors.ConcurrencyConflictError(
             f"{operation}: gave up after {self.max_conflict_retries} conflicting writes")
-
-    def _decide_and_append(self, operation: str, decide: Callable[[], Decision]) -> Decision:
-        for attempt in range(1, self.max_conflict_retries + 1):
-            decision = decide()
-            try:
-                self._append(decision)
-                return decision
-            except errors.ConcurrencyConflictError:
-                self._conflicted(operation, attempt)
-        raise errors.ConcurrencyConflictError(
-            f"{operation}: gave up after {self.max_conflict_retries} conflicting writes")
-
-    def _append(self, decision: Decision) -> None:
-        if decision.events:
-            self.store.append(decision.events)
-            self.observer.events_recorded(decision.events)
-
-    def _conflicted(self, operation: str, attempt: int) -> None:
-        self.observer.conflict_retried(operation=operation, attempt=attempt)
-        self._sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
 
     def _require_provider(self) -> None:
         available = getattr(self.gateway, "is_available", None)
