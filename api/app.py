@@ -18,6 +18,7 @@ from api.health import healthz, metrics, readyz
 from api.inventory import InventoryController
 from api.logging import request_logging_middleware
 from api.metrics import LoggingSagaObserver, Metrics
+from api.openapi import COMPONENTS, StrictRequestSchemaPlugin
 from api.ops import OpsController
 from api.orders import OrderController
 from api.problems import EXCEPTION_HANDLERS
@@ -67,12 +68,13 @@ def create_app(settings, *, service=None, gateway=None, clock=None, read_models=
         route_handlers=[CheckoutController, OrderController, InventoryController, CatalogController,
                         OpsController, WebhookController, healthz, readyz, metrics],
         state=state,
+        plugins=[StrictRequestSchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_logging_middleware],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="checkout-saga", version="1.0.0", path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[ScalarRenderPlugin()], components=COMPONENTS,
             description="Event-sourced checkout saga: checkouts, orders, refunds, inventory."),
         debug=False,
     )

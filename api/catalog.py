@@ -9,18 +9,22 @@ from api import schemas as s
 from api import views as v
 from api.auth import admin_guard
 from api.context import operator_cause, service_of
-from api.openapi import problems_for
+from api.openapi import BEARER, IdempotencyKey, problems_for
 from api.problems import ApiError
-from api.writes import idempotent_write
+from api.writes import idempotent_write, strict_body
 
 
 class CatalogController(Controller):
     path = "/"
     tags = ["catalog"]
+    security = BEARER
     guards = [admin_guard]
 
-    @put("/products/{sku:str}", status_code=200, responses=problems_for(400, 401, 403, 413, 422))
-    async def put_product(self, request: Request, sku: FromPath[str], data: JSONBody[s.ProductIn]) -> Response[s.ProductOut]:
+    @put("/products/{sku:str}", status_code=200, responses=problems_for(400, 401, 403, 409, 413, 422))
+    async def put_product(self, request: Request, sku: FromPath[str], data: JSONBody[s.ProductIn],
+                          idempotency_key_header: IdempotencyKey = None) -> Response[s.ProductOut]:
+        await strict_body(request, s.ProductIn)
+
         def run() -> tuple[int, s.ProductOut]:
             product = service_of(request).upsert_product(
                 sku=sku, name=data.name, unit_amount=data.unit_amount, currency=data.currency,
@@ -36,8 +40,11 @@ class CatalogController(Controller):
             raise ApiError(404, "not_found", f"no product {sku}")
         return v.product_out(product)
 
-    @put("/sellers/{seller_id:str}", status_code=200, responses=problems_for(400, 401, 403, 413, 422))
-    async def put_seller(self, request: Request, seller_id: FromPath[str], data: JSONBody[s.SellerIn]) -> Response[s.SellerOut]:
+    @put("/sellers/{seller_id:str}", status_code=200, responses=problems_for(400, 401, 403, 409, 413, 422))
+    async def put_seller(self, request: Request, seller_id: FromPath[str], data: JSONBody[s.SellerIn],
+                         idempotency_key_header: IdempotencyKey = None) -> Response[s.SellerOut]:
+        await strict_body(request, s.SellerIn)
+
         def run() -> tuple[int, s.SellerOut]:
             seller = service_of(request).set_seller(seller_id, charges_enabled=data.charges_enabled,
                                                     cause=operator_cause(request))

@@ -8,11 +8,13 @@ from litestar.params import FromPath, JSONBody, Parameter
 from api import schemas as s
 from api import views as v
 from api.auth import storefront_guard
-from api.context import request_cause, service_of
-from api.openapi import problems_for
-from api.writes import idempotent_write
+from api.context import request_cause, service_of, strict_query
+from api.openapi import BEARER, IdempotencyKey, problems_for
+from api.writes import idempotent_write, strict_body
 from checkout_saga.commands import CartLine, StartCheckout
 from events import codec
+
+MAX_VERSION = 2**31 - 1
 
 
 def _start_command(data: s.StartCheckoutIn) -> StartCheckout:
@@ -27,18 +29,23 @@ def _start_command(data: s.StartCheckoutIn) -> StartCheckout:
 class CheckoutController(Controller):
     path = "/checkouts"
     tags = ["checkouts"]
+    security = BEARER
     guards = [storefront_guard]
 
-    @post("/", sync_to_thread=True, status_code=201,
-          responses=problems_for(400, 401, 402, 409, 413, 422, 503))
-    def start(self, request: Request, data: JSONBody[s.StartCheckoutIn]) -> Response[s.CheckoutOut]:
+    @post("/", status_code=201, responses=problems_for(400, 401, 402, 409, 413, 422, 503))
+    async def start(self, request: Request, data: JSONBody[s.StartCheckoutIn]) -> Response[s.CheckoutOut]:
         """Start a checkout; the session id is the idempotency key."""
-        result = service_of(request).start_checkout(_start_command(data), request_cause(request))
+        from anyio import to_thread
+
+        await strict_body(request, s.StartCheckoutIn)
+        result = await to_thread.run_sync(
+            lambda: service_of(request).start_checkout(_start_command(data), request_cause(request)))
         return Response(v.checkout_out(result.checkout), status_code=201 if result.created else 200)
 
     @get("/{checkout_id:str}", sync_to_thread=True, responses=problems_for(401, 404, 422))
     def read(self, request: Request, checkout_id: FromPath[str],
-             at_version: int | None = Parameter(default=None, ge=1)) -> s.CheckoutOut:
+             at_version: int | None = Parameter(default=None, ge=1, le=MAX_VERSION)) -> s.CheckoutOut:
+        strict_query(request, "at_version")
         return v.checkout_out(service_of(request).get(checkout_id, at_version=at_version))
 
     @get("/{checkout_id:str}/events", sync_to_thread=True, responses=problems_for(401, 404))
@@ -52,7 +59,9 @@ class CheckoutController(Controller):
     @post("/{checkout_id:str}/confirm", status_code=200,
           responses=problems_for(400, 401, 402, 404, 409, 413, 422, 503))
     async def confirm(self, request: Request, checkout_id: FromPath[str],
-                      data: JSONBody[s.ConfirmIn | None] = None) -> Response[s.CheckoutOut]:
+                      data: JSONBody[s.ConfirmIn | None] = None,
+                      idempotency_key_header: IdempotencyKey = None) -> Response[s.CheckoutOut]:
+        await strict_body(request, s.ConfirmIn | None)
         data = data or s.ConfirmIn()
         return await idempotent_write(request, f"confirm:{checkout_id}", lambda: (200, v.checkout_out(
             service_of(request).confirm_payment(checkout_id, data.payment_method, data.return_url,
@@ -61,7 +70,9 @@ class CheckoutController(Controller):
     @post("/{checkout_id:str}/cancel", status_code=200,
           responses=problems_for(400, 401, 404, 409, 413, 422))
     async def cancel(self, request: Request, checkout_id: FromPath[str],
-                     data: JSONBody[s.CancelIn | None] = None) -> Response[s.CheckoutOut]:
+                     data: JSONBody[s.CancelIn | None] = None,
+                     idempotency_key_header: IdempotencyKey = None) -> Response[s.CheckoutOut]:
+        await strict_body(request, s.CancelIn | None)
         reason = (data.reason if data else None) or "cancelled by the customer"
         return await idempotent_write(request, f"cancel:{checkout_id}", lambda: (200, v.checkout_out(
             service_of(request).cancel(checkout_id, reason, request_cause(request)))))

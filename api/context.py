@@ -28,3 +28,23 @@ def operator_cause(request: Request, note: str | None = None) -> Cause:
 
 def idempotency_key(request: Request) -> str | None:
     return request.headers.get("idempotency-key")
+
+
+def strict_query(request: Request, *allowed: str) -> None:
+    """As with JSON bodies, an unknown query parameter is a 422 naming it (not silently ignored),
+    and since every query parameter of this API is a single value, so is a repeated one
+    (``?status=a&status=b``) rather than one of the values picked silently."""
+    from collections import Counter
+    from urllib.parse import parse_qsl
+
+    from api.problems import ApiError
+
+    # the raw query string: litestar's parsed parameters drop a blank name (``?=x``)
+    raw = request.scope.get("query_string", b"").decode("latin-1")
+    counts = Counter(key for key, _ in parse_qsl(raw, keep_blank_values=True))
+    errors = [{"field": key, "message": "unknown parameter"}
+              for key in sorted(set(counts) - set(allowed))]
+    errors += [{"field": key, "message": "must be given once"}
+               for key in sorted(set(counts) & set(allowed)) if counts[key] > 1]
+    if errors:
+        raise ApiError(422, "validation_error", "the request is not valid", errors=errors)

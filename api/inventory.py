@@ -9,13 +9,14 @@ from api import schemas as s
 from api import views as v
 from api.auth import admin_guard, storefront_guard
 from api.context import operator_cause, service_of
-from api.openapi import problems_for
-from api.writes import idempotent_write
+from api.openapi import BEARER, IdempotencyKey, problems_for
+from api.writes import idempotent_write, strict_body
 
 
 class InventoryController(Controller):
     path = "/inventory"
     tags = ["inventory"]
+    security = BEARER
 
     @get("/{sku:str}", guards=[storefront_guard], sync_to_thread=True,
          responses=problems_for(401, 404))
@@ -24,7 +25,10 @@ class InventoryController(Controller):
 
     @post("/{sku:str}/adjustments", guards=[admin_guard], status_code=200,
           responses=problems_for(400, 401, 403, 409, 413, 422))
-    async def adjust(self, request: Request, sku: FromPath[str], data: JSONBody[s.AdjustmentIn]) -> Response[s.InventoryOut]:
+    async def adjust(self, request: Request, sku: FromPath[str], data: JSONBody[s.AdjustmentIn],
+                     idempotency_key_header: IdempotencyKey = None) -> Response[s.InventoryOut]:
+        await strict_body(request, s.AdjustmentIn)
+
         def run() -> tuple[int, s.InventoryOut]:
             level = service_of(request).adjust_stock(sku, data.delta, data.reason,
                                                      operator_cause(request, data.reason))

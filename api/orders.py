@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
@@ -10,31 +12,53 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from api import schemas as s
 from api import views as v
 from api.auth import admin_guard, storefront_guard
-from api.context import idempotency_key, operator_cause, service_of
-from api.openapi import problems_for
+from api.context import idempotency_key, operator_cause, service_of, strict_query
+from api.openapi import BEARER, RequiredIdempotencyKey, problems_for
 from api.problems import ApiError
-from api.writes import idempotent_write
+from api.writes import idempotent_write, strict_body
 from checkout_saga.commands import CartLine, RefundOrder
+
+# RFC 3339 only: a bare number (which litestar would read as a Unix time) or a date without a
+# time and offset is a 422, as the document's `format: date-time` says.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+Timestamp = Annotated[str | None, Parameter(
+    required=False, schema_extra={"format": "date-time"},
+    description="RFC 3339 timestamp, e.g. 2026-11-22T10:00:00Z")]
+
+
+def _rfc3339(field: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        if not _RFC3339.fullmatch(value):
+            raise ValueError(value)
+        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(422, "validation_error", "the request is not valid", errors=[
+            {"field": field, "message": "must be an RFC 3339 timestamp (2026-11-22T10:00:00Z)"}]) from None
 
 
 class OrderController(Controller):
     path = "/orders"
     tags = ["orders"]
+    security = BEARER
 
     @get("/", guards=[storefront_guard], sync_to_thread=True, responses=problems_for(401, 422, 503))
     def list_orders(
         self, request: Request, customer_id: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
-        created_after: FromQuery[datetime | None] = None,
-        created_before: FromQuery[datetime | None] = None,
+        created_after: Timestamp = None, created_before: Timestamp = None,
         limit: int = Parameter(default=50, ge=1, le=500), cursor: FromQuery[str | None] = None,
     ) -> s.OrderListOut:
         """Orders from the orders projection, newest first."""
+        strict_query(request, "customer_id", "status", "created_after", "created_before",
+                     "limit", "cursor")
         read_models = request.app.state.read_models
         if read_models is None:
             raise ApiError(503, "service_unavailable", "the orders projection is not available")
         rows, next_cursor = read_models.list_orders(
-            customer_id=customer_id, status=status, created_after=created_after,
-            created_before=created_before, limit=limit, cursor=cursor)
+            customer_id=customer_id, status=status,
+            created_after=_rfc3339("created_after", created_after),
+            created_before=_rfc3339("created_before", created_before), limit=limit, cursor=cursor)
         return s.OrderListOut(items=rows, next_cursor=next_cursor)
 
     @get("/{order_id:str}", guards=[storefront_guard], sync_to_thread=True,
@@ -52,8 +76,10 @@ class OrderController(Controller):
     @post("/{order_id:str}/refunds", guards=[admin_guard], status_code=201,
           responses=problems_for(400, 401, 403, 404, 409, 413, 422, 503))
     async def refund(self, request: Request, order_id: FromPath[str],
+                     idempotency_key_header: RequiredIdempotencyKey,
                      data: JSONBody[s.RefundIn | None] = None) -> Response[s.RefundOut]:
         """Refund a paid order (Idempotency-Key required)."""
+        await strict_body(request, s.RefundIn | None)
         data = data or s.RefundIn()
         key = idempotency_key(request)
         restock = None if data.restock is None else tuple(

@@ -112,10 +112,14 @@ def on_api_error(_: Request, exc: ApiError) -> Response:
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 
 
+# handler argument names that stand for a differently named wire field
+_WIRE_NAMES = {"idempotency_key_header": "Idempotency-Key"}
+
+
 def _field(path: str, key: str | None) -> str:
     if path:
         return path.lstrip(".")
-    return key or "body"
+    return _WIRE_NAMES.get(key, key) if key else "body"
 
 
 def validation_errors(exc: ValidationException) -> list[dict[str, str]]:
@@ -152,8 +156,19 @@ def _is_malformed(exc: ValidationException) -> bool:
                                    "Malformed", "invalid character", "Invalid JSON"))
 
 
+_MISSING = re.compile(r"^Missing required (\w+) parameter '([^']*)'")
+
+
 def on_http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, ValidationException):
+        missing = _MISSING.match(exc.detail or "")
+        if missing and missing.group(1) == "header" and missing.group(2).lower() == "idempotency-key":
+            return problem(400, "idempotency_key_required", "this route needs an Idempotency-Key header")
+        if missing and missing.group(1) == "header" and missing.group(2).lower() == "stripe-signature":
+            return problem(400, "invalid_signature", "the Stripe-Signature header is missing")
+        if missing:
+            return problem(422, "validation_error", "the request is not valid",
+                           errors=[{"field": missing.group(2), "message": "is required"}])
         if _is_malformed(exc):
             return problem(400, "malformed_json", "the body is not valid JSON")
         return problem(422, "validation_error", "the request is not valid",

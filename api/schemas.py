@@ -37,7 +37,8 @@ class CartLineIn(Request):
 class StartCheckoutIn(Request):
     checkout_session_id: SessionId
     currency: Currency
-    items: Annotated[list[CartLineIn], Meta(min_length=1, max_length=100)]
+    items: Annotated[list[CartLineIn], Meta(min_length=1, max_length=100,
+                                            description="1-100 lines with distinct SKUs")]
     customer: CustomerIn | None = None
     payment_method: ShortText | None = None
     return_url: Annotated[str, Meta(max_length=2048)] | None = None
@@ -64,7 +65,8 @@ class RefundIn(Request):
 
 
 class AdjustmentIn(Request):
-    delta: Annotated[int, Meta(ge=-1_000_000, le=1_000_000)]
+    delta: Annotated[int, Meta(ge=-1_000_000, le=1_000_000,
+                               extra_json_schema={"extra": {"not": {"const": 0}}})]
     reason: ShortText
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import structlog
 from litestar import Controller, Request, post
+from litestar.params import HeaderParameter
 
 from api import schemas as s
-from api.openapi import problems_for
+from api.openapi import StripeEventOperation, problems_for
 from api.problems import ApiError
 from events.base import Cause
 
@@ -17,15 +20,20 @@ class WebhookController(Controller):
     path = "/webhooks"
     tags = ["webhooks"]
 
-    @post("/stripe", status_code=200, responses=problems_for(400, 413, 503))
-    async def stripe(self, request: Request) -> s.WebhookAck:
+    @post("/stripe", status_code=200, responses=problems_for(400, 413, 503),
+          operation_class=StripeEventOperation)
+    async def stripe(
+        self, request: Request,
+        stripe_signature: Annotated[str, HeaderParameter(
+            name="Stripe-Signature", description="t=...,v1=...; missing or wrong is 400 invalid_signature")],
+    ) -> s.WebhookAck:
         from anyio import to_thread
 
         payload = await request.body()
         secret = request.app.state.webhook_secret
         if not secret:
             raise ApiError(503, "service_unavailable", "no webhook secret is configured")
-        notice = _verified(payload, request.headers.get("stripe-signature"), secret)
+        notice = _verified(payload, stripe_signature, secret)
         metrics = request.app.state.metrics
         try:
             duplicate = await to_thread.run_sync(lambda: _apply(request, notice, payload))
