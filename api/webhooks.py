@@ -11,7 +11,6 @@ from litestar.params import HeaderParameter
 from api import schemas as s
 from api.openapi import StripeEventOperation, problems_for
 from api.problems import ApiError
-from events.base import Cause
 
 log = structlog.get_logger("webhooks")
 
@@ -60,11 +59,6 @@ def _verified(payload: bytes, header: str | None, secret: str):
 
 
 def _apply(request: Request, notice, payload: bytes) -> bool:
+    """Record (before we answer 200) and apply; True for a redelivery already applied."""
     service = request.app.state.service
-    receive = getattr(service, "receive_stripe_event", None)
-    if receive is not None:
-        return bool(receive(notice, payload.decode("utf-8", "replace")))
-    cause = Cause(kind="webhook", ref=notice.event_id)
-    if notice.payment_intent is not None:
-        service.apply_payment_snapshot(notice.payment_intent, cause)
-    return False
+    return bool(service.receive_stripe_event(notice, payload.decode("utf-8", "replace")))
