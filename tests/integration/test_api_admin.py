@@ -1,17 +1,13 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_api_fixtures are redefined as arguments)
 """Inventory, catalog and operations routes (admin writes, storefront reads)."""
 
 from __future__ import annotations
 
-from tests.integration.test_api_fixtures import (  # noqa: F401
+from tests.integration.api_support import (
     ADMIN,
     STORE,
     assert_problem,
     checkout_body,
-    client,
     paid_checkout,
-    read_models,
-    shop_client,
 )
 
 
@@ -70,14 +66,14 @@ def test_a_seller_is_put_with_charges_enabled(client):
     assert response.status_code == 200 and response.json()["charges_enabled"] is True
 
 
-def test_ops_lists_checkouts_from_the_ops_projection(shop_client, read_models):
+def test_ops_lists_checkouts_from_the_ops_projection(shop_client, api_read_models):
     created = shop_client.post("/checkouts", json=checkout_body(payment_method=None), headers=STORE).json()
-    read_models.ops = [created["checkout_id"]]
+    api_read_models.ops = [created["checkout_id"]]
 
     response = shop_client.get("/ops/checkouts?status=awaiting_payment&older_than_seconds=60", headers=ADMIN)
 
     assert [c["checkout_id"] for c in response.json()["items"]] == [created["checkout_id"]]
-    assert read_models.calls[-1] == {"status": "awaiting_payment", "older_than_seconds": 60}
+    assert api_read_models.calls[-1] == {"status": "awaiting_payment", "older_than_seconds": 60}
 
 
 def test_ops_routes_need_an_admin_key(client):

@@ -1,18 +1,14 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_api_fixtures are redefined as arguments)
 """POST/GET /checkouts and its confirm/cancel/events routes, through the HTTP API."""
 
 from __future__ import annotations
 
 import re
 
-from tests.integration.test_api_fixtures import (  # noqa: F401
+from tests.integration.api_support import (
     STORE,
     assert_problem,
     checkout_body,
-    client,
     paid_checkout,
-    read_models,
-    shop_client,
 )
 
 RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -75,7 +71,7 @@ def test_an_unknown_sku_is_unknown_sku(shop_client):
 
 
 def test_an_inactive_product_is_product_unavailable(shop_client):
-    from tests.integration.test_api_fixtures import ADMIN
+    from tests.integration.api_support import ADMIN
 
     shop_client.put("/products/MUG", json={"name": "Mug", "unit_amount": 1250, "currency": "usd",
                                            "seller_id": "acct_1", "active": False}, headers=ADMIN)
@@ -86,7 +82,7 @@ def test_an_inactive_product_is_product_unavailable(shop_client):
 
 
 def test_a_seller_without_charges_is_seller_cannot_accept_payments(shop_client):
-    from tests.integration.test_api_fixtures import ADMIN
+    from tests.integration.api_support import ADMIN
 
     shop_client.put("/sellers/acct_1", json={"charges_enabled": False}, headers=ADMIN)
 

@@ -28,7 +28,7 @@ from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
 from api.app import create_app
 from checkout_saga.service import CheckoutService
-from tests.integration.test_api_fixtures import (
+from tests.integration.api_support import (
     ADMIN,
     FakeReadModels,
     api_settings,

@@ -1,17 +1,13 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_api_fixtures are redefined as arguments)
 """/orders: read, list (orders projection), refunds with a required Idempotency-Key."""
 
 from __future__ import annotations
 
-from tests.integration.test_api_fixtures import (  # noqa: F401
+from tests.integration.api_support import (
     ADMIN,
     STORE,
     assert_problem,
     checkout_body,
-    client,
     paid_checkout,
-    read_models,
-    shop_client,
 )
 
 
@@ -35,13 +31,13 @@ def test_an_unknown_order_is_not_found(client):
     assert_problem(client.get("/orders/ord_nope", headers=STORE), 404, "not_found")
 
 
-def test_listing_orders_reads_the_orders_projection_with_the_filters(client, read_models):
-    read_models.orders = [{"order_id": "ord_1"}]
+def test_listing_orders_reads_the_orders_projection_with_the_filters(client, api_read_models):
+    api_read_models.orders = [{"order_id": "ord_1"}]
 
     response = client.get("/orders?customer_id=cus_42&status=paid&limit=10", headers=STORE)
 
     assert response.json() == {"items": [{"order_id": "ord_1"}], "next_cursor": None}
-    assert read_models.calls[-1]["customer_id"] == "cus_42" and read_models.calls[-1]["limit"] == 10
+    assert api_read_models.calls[-1]["customer_id"] == "cus_42" and api_read_models.calls[-1]["limit"] == 10
 
 
 def test_a_refund_is_created_with_201(shop_client):
@@ -131,7 +127,7 @@ def test_listing_orders_reads_the_real_orders_projection_after_catch_up(service,
 
     from api.app import create_app
     from projections.runtime import ReadModels
-    from tests.integration.test_api_fixtures import api_settings
+    from tests.integration.api_support import api_settings
 
     settings = api_settings(database_url)
     models = ReadModels(settings.database, event_store=service.store)

@@ -1,16 +1,12 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_api_fixtures are redefined as arguments)
 """Payments needing customer action (3-D Secure) and the webhook that completes them."""
 
 from __future__ import annotations
 
 import time
 
-from tests.integration.test_api_fixtures import (  # noqa: F401
+from tests.integration.api_support import (
     STORE,
     checkout_body,
-    client,
-    read_models,
-    shop_client,
     signed,
 )
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_api_fixtures are redefined as arguments)
 """Cross-cutting behaviour: keys, problem+json for every kind of bad input, body limits,
 health, metrics, OpenAPI, request ids and Stripe webhooks."""
 
@@ -15,16 +14,13 @@ from litestar.testing import TestClient
 
 from adapters.clock import FakeClock
 from api.app import create_app
-from tests.integration.test_api_fixtures import (  # noqa: F401
+from tests.integration.api_support import (
     ADMIN,
     STORE,
     api_settings,
     assert_problem,
     checkout_body,
-    client,
     paid_checkout,
-    read_models,
-    shop_client,
     signed,
 )
 

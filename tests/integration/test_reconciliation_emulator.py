@@ -20,7 +20,7 @@ from checkout_saga.invariants import check_invariants
 from checkout_saga.service import CheckoutService
 from migrations import migrate
 from projections.db import ReadDatabase
-from tests.integration.test_api_fixtures import ADMIN, api_settings
+from tests.integration.api_support import ADMIN, api_settings
 from tests.plugins.emulator import TEST_API_KEY, TEST_WEBHOOK_SECRET, stripe_client_for
 
 

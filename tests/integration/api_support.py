@@ -1,5 +1,5 @@
-"""Fixtures shared by the API tests: the app on the real event store (SQLite and PostgreSQL
-through ``service``), the fake gateway and the fake clock; keys; a seeded catalog."""
+"""Helpers of the API tests: keys, settings, request bodies, webhook signing, problem checks,
+and a fake of the read models. The fixtures are in tests/integration/conftest.py."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ import hmac
 import json
 import time
 
-import pytest
-from litestar.testing import TestClient
-
 from adapters.database import parse_database_url
 from adapters.settings import Settings
-from api.app import create_app
 
 STORE_KEY = "sk_store_test_0123456789"
 ADMIN_KEY = "sk_admin_test_0123456789"
@@ -49,33 +45,6 @@ def api_settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, database=parse_database_url(database_url),
                     api_keys=(STORE_KEY,), admin_keys=(ADMIN_KEY,),
                     stripe_webhook_secret=WEBHOOK_SECRET)
-
-
-@pytest.fixture
-def read_models():
-    return FakeReadModels()
-
-
-@pytest.fixture
-def client(service, gateway, clock, database_url, read_models):
-    app = create_app(api_settings(database_url), service=service, gateway=gateway, clock=clock,
-                     read_models=read_models)
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def shop_client(client):
-    """A seller who can take payments; T-shirts (10 in stock at 19.99) and mugs (5 at 12.50)."""
-    assert client.put("/sellers/acct_1", json={"charges_enabled": True}, headers=ADMIN).status_code == 200
-    for sku, amount, stock in (("TSHIRT-M", 1999, 10), ("MUG", 1250, 5)):
-        product = {"name": sku, "unit_amount": amount, "currency": "usd", "seller_id": "acct_1",
-                   "active": True}
-        assert client.put(f"/products/{sku}", json=product, headers=ADMIN).status_code == 200
-        adjustment = {"delta": stock, "reason": "initial"}
-        assert client.post(f"/inventory/{sku}/adjustments", json=adjustment,
-                           headers=ADMIN).status_code == 200
-    return client
 
 
 def checkout_body(session="cs_test_000001", payment_method="pm_card_visa", **lines):

@@ -1,0 +1,37 @@
+"""Fixtures of the API tests: the app on the test's database with the fake gateway and
+fake read models, and a client with a shop seeded through the API."""
+
+from __future__ import annotations
+
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from tests.integration.api_support import ADMIN, FakeReadModels, api_settings
+
+
+@pytest.fixture
+def api_read_models():
+    return FakeReadModels()
+
+
+@pytest.fixture
+def client(service, gateway, clock, database_url, api_read_models):
+    app = create_app(api_settings(database_url), service=service, gateway=gateway, clock=clock,
+                     read_models=api_read_models)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def shop_client(client):
+    """A seller who can take payments; T-shirts (10 in stock at 19.99) and mugs (5 at 12.50)."""
+    assert client.put("/sellers/acct_1", json={"charges_enabled": True}, headers=ADMIN).status_code == 200
+    for sku, amount, stock in (("TSHIRT-M", 1999, 10), ("MUG", 1250, 5)):
+        product = {"name": sku, "unit_amount": amount, "currency": "usd", "seller_id": "acct_1",
+                   "active": True}
+        assert client.put(f"/products/{sku}", json=product, headers=ADMIN).status_code == 200
+        adjustment = {"delta": stock, "reason": "initial"}
+        assert client.post(f"/inventory/{sku}/adjustments", json=adjustment,
+                           headers=ADMIN).status_code == 200
+    return client
