@@ -98,7 +98,7 @@ def cmd_migrate(_args, settings) -> int:
 
 def _start_emulator(settings, host: str, port: int):
     """The in-process emulator (STRIPE_SECRET_KEY unset), delivering webhooks to this server."""
-    from adapters.stripe_emulator import EmulatorServer
+    from stripe_emulator import EmulatorServer
 
     secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
     webhook_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -222,7 +222,7 @@ def cmd_reconcile(args, settings) -> int:
 
 
 def cmd_stripe_emulator(args, settings) -> int:
-    from adapters.stripe_emulator import serve_forever
+    from stripe_emulator import serve_forever
 
     port = args.port if args.port is not None else settings.stripe_emulator_port
     secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"

@@ -352,7 +352,7 @@ def signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET,
 def server_with_test_emulator(database_url: str) -> Iterator[tuple[ServerProcess, Any]]:
     """The emulator in this process with short delays (``FAST_CONFIG``), and the server as a
     subprocess using it as its Stripe (``STRIPE_API_BASE``), webhooks registered to it."""
-    from adapters.stripe_emulator import EmulatorServer
+    from stripe_emulator import EmulatorServer
     from tests.plugins.emulator import FAST_CONFIG
 
     emulator = EmulatorServer(webhook_secret=WEBHOOK_SECRET, config=FAST_CONFIG).start()

@@ -21,7 +21,7 @@ from typing import TypeVar
 import pytest
 import stripe
 
-from adapters.stripe_emulator import EmulatorConfig, EmulatorServer
+from stripe_emulator import EmulatorConfig, EmulatorServer
 
 TEST_WEBHOOK_SECRET = "whsec_test_emulator"
 TEST_API_KEY = "sk_test_emulator"

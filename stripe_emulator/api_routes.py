@@ -9,20 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from adapters.stripe_emulator import payment_intents, refunds
-from adapters.stripe_emulator.errors import parameter_missing, resource_missing
-from adapters.stripe_emulator.forms import Params, get_str, reject_unknown
-from adapters.stripe_emulator.listing import (
+from stripe_emulator import payment_intents, refunds
+from stripe_emulator.errors import parameter_missing, resource_missing
+from stripe_emulator.forms import Params, get_str, reject_unknown
+from stripe_emulator.listing import (
     LIST_PARAMS,
     filter_created,
     page,
     search_page,
     search_predicate,
 )
-from adapters.stripe_emulator.payment_methods import TEST_CARDS
-from adapters.stripe_emulator.routing import Router
-from adapters.stripe_emulator.state import Store
-from adapters.stripe_emulator.wire import Request
+from stripe_emulator.payment_methods import TEST_CARDS
+from stripe_emulator.routing import Router
+from stripe_emulator.state import Store
+from stripe_emulator.wire import Request
 
 Json = dict[str, Any]
 ApiHandler = Callable[[Store, Request, Params], Json]

@@ -21,8 +21,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.stripe_emulator.errors import ApiError
-from adapters.stripe_emulator.ids import new_id
+from stripe_emulator.errors import ApiError
+from stripe_emulator.ids import new_id
 
 Json = dict[str, Any]
 REQUEST_FAULTS = ("error_500", "timeout", "rate_limit", "drop_response")

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.stripe_emulator.config import API_VERSION, EmulatorConfig
-from adapters.stripe_emulator.errors import resource_missing
-from adapters.stripe_emulator.ids import new_id
+from stripe_emulator.config import API_VERSION, EmulatorConfig
+from stripe_emulator.errors import resource_missing
+from stripe_emulator.ids import new_id
 
 Json = dict[str, Any]
 EventListener = Callable[[Json], None]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from adapters.stripe_emulator.config import EmulatorConfig
-from adapters.stripe_emulator.faults import FaultBook
-from adapters.stripe_emulator.idempotency import IdempotencyKeys
-from adapters.stripe_emulator.state import Store
-from adapters.stripe_emulator.webhooks import WebhookHub
+from stripe_emulator.config import EmulatorConfig
+from stripe_emulator.faults import FaultBook
+from stripe_emulator.idempotency import IdempotencyKeys
+from stripe_emulator.state import Store
+from stripe_emulator.webhooks import WebhookHub
 
 
 class Emulator:

@@ -5,9 +5,9 @@ Stripe's shapes, status machine, errors and idempotency; signed webhooks with re
 control routes under `/_emulator` for 3-D Secure, disputes, faults and reset.
 """
 
-from adapters.stripe_emulator.app import EmulatorApp, create_emulator_app
-from adapters.stripe_emulator.config import EmulatorConfig
-from adapters.stripe_emulator.server import EmulatorServer, serve_forever
+from stripe_emulator.app import EmulatorApp, create_emulator_app
+from stripe_emulator.config import EmulatorConfig
+from stripe_emulator.server import EmulatorServer, serve_forever
 
 __all__ = [
     "EmulatorApp",

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-from adapters.stripe_emulator.errors import idempotency_in_use, idempotency_mismatch
+from stripe_emulator.errors import idempotency_in_use, idempotency_mismatch
 
 
 @dataclass(frozen=True)

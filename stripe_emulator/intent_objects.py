@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.stripe_emulator.errors import ApiError, parameter_invalid, parameter_missing
-from adapters.stripe_emulator.forms import (
+from stripe_emulator.errors import ApiError, parameter_invalid, parameter_missing
+from stripe_emulator.forms import (
     Params,
     get_choice,
     get_int,
     get_metadata,
     get_str,
 )
-from adapters.stripe_emulator.ids import new_id, random_token
-from adapters.stripe_emulator.payment_methods import TEST_CARDS, TestCard
-from adapters.stripe_emulator.state import Store
+from stripe_emulator.ids import new_id, random_token
+from stripe_emulator.payment_methods import TEST_CARDS, TestCard
+from stripe_emulator.state import Store
 
 Json = dict[str, Any]
 

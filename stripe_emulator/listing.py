@@ -10,8 +10,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from adapters.stripe_emulator.errors import parameter_invalid, resource_missing
-from adapters.stripe_emulator.forms import Params, get_int
+from stripe_emulator.errors import parameter_invalid, resource_missing
+from stripe_emulator.forms import Params, get_int
 
 Json = dict[str, Any]
 _COMPARATORS: dict[str, Callable[[int, int], bool]] = {

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.stripe_emulator.charges import refundable_amount
-from adapters.stripe_emulator.errors import ApiError, invalid_request, unexpected_state
-from adapters.stripe_emulator.forms import (
+from stripe_emulator.charges import refundable_amount
+from stripe_emulator.errors import ApiError, invalid_request, unexpected_state
+from stripe_emulator.forms import (
     Params,
     get_choice,
     get_int,
@@ -21,9 +21,9 @@ from adapters.stripe_emulator.forms import (
     merge_metadata,
     reject_unknown,
 )
-from adapters.stripe_emulator.ids import new_id
-from adapters.stripe_emulator.payment_methods import TEST_CARDS
-from adapters.stripe_emulator.state import AUTOMATIC, RequestContext, Store
+from stripe_emulator.ids import new_id
+from stripe_emulator.payment_methods import TEST_CARDS
+from stripe_emulator.state import AUTOMATIC, RequestContext, Store
 
 Json = dict[str, Any]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from adapters.stripe_emulator.errors import parameter_invalid
-from adapters.stripe_emulator.state import Store
+from stripe_emulator.errors import parameter_invalid
+from stripe_emulator.state import Store
 
 Json = dict[str, Any]
 _KIND_BY_PREFIX = {"ch": "charge", "pi": "payment_intent", "re": "refund", "dp": "dispute"}

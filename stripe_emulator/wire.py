@@ -12,10 +12,10 @@ from typing import Any
 
 import msgspec
 
-from adapters.stripe_emulator.config import API_VERSION
-from adapters.stripe_emulator.errors import ApiError
-from adapters.stripe_emulator.forms import Params, parse_form
-from adapters.stripe_emulator.state import RequestContext
+from stripe_emulator.config import API_VERSION
+from stripe_emulator.errors import ApiError
+from stripe_emulator.forms import Params, parse_form
+from stripe_emulator.state import RequestContext
 
 Json = dict[str, Any]
 Scope = dict[str, Any]

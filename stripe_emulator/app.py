@@ -15,24 +15,24 @@ from typing import Any
 
 import structlog
 
-from adapters.stripe_emulator.api_routes import ApiHandler, api_router
-from adapters.stripe_emulator.config import EmulatorConfig
-from adapters.stripe_emulator.control import control_router, run_control
-from adapters.stripe_emulator.emulator import Emulator
-from adapters.stripe_emulator.errors import (
+from stripe_emulator.api_routes import ApiHandler, api_router
+from stripe_emulator.config import EmulatorConfig
+from stripe_emulator.control import control_router, run_control
+from stripe_emulator.emulator import Emulator
+from stripe_emulator.errors import (
     ApiError,
     api_error,
     authentication_error,
     not_found_route,
     rate_limited,
 )
-from adapters.stripe_emulator.expansion import expand
-from adapters.stripe_emulator.faults import Fault
-from adapters.stripe_emulator.forms import get_expand
-from adapters.stripe_emulator.idempotency import StoredReply, fingerprint
-from adapters.stripe_emulator.ids import new_id
-from adapters.stripe_emulator.routing import Router
-from adapters.stripe_emulator.wire import (
+from stripe_emulator.expansion import expand
+from stripe_emulator.faults import Fault
+from stripe_emulator.forms import get_expand
+from stripe_emulator.idempotency import StoredReply, fingerprint
+from stripe_emulator.ids import new_id
+from stripe_emulator.routing import Router
+from stripe_emulator.wire import (
     Reply,
     Request,
     error_reply,

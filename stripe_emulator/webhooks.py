@@ -14,12 +14,12 @@ from typing import Any
 
 import msgspec
 
-from adapters.stripe_emulator.config import EmulatorConfig
-from adapters.stripe_emulator.delivery import Endpoint, EndpointWorker, Notice, Plan
-from adapters.stripe_emulator.delivery_log import DeliveryLog
-from adapters.stripe_emulator.faults import FaultBook
-from adapters.stripe_emulator.ids import new_id
-from adapters.stripe_emulator.state import Store
+from stripe_emulator.config import EmulatorConfig
+from stripe_emulator.delivery import Endpoint, EndpointWorker, Notice, Plan
+from stripe_emulator.delivery_log import DeliveryLog
+from stripe_emulator.faults import FaultBook
+from stripe_emulator.ids import new_id
+from stripe_emulator.state import Store
 
 Json = dict[str, Any]
 _PLANS = {

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import stripe
 
-from adapters.stripe_emulator import EmulatorServer
+from stripe_emulator import EmulatorServer
 from tests.plugins.emulator import (
     FAST_CONFIG,
     TEST_WEBHOOK_SECRET,

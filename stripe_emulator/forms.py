@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from adapters.stripe_emulator.errors import ApiError, parameter_invalid, parameter_unknown
+from stripe_emulator.errors import ApiError, parameter_invalid, parameter_unknown
 
 Params = dict[str, Any]
 _SEGMENT = re.compile(r"\[([^\]]*)\]")

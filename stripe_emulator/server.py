@@ -15,9 +15,9 @@ from typing import Any
 import structlog
 import uvicorn
 
-from adapters.stripe_emulator.app import EmulatorApp, create_emulator_app
-from adapters.stripe_emulator.config import EmulatorConfig
-from adapters.stripe_emulator.ids import random_token
+from stripe_emulator.app import EmulatorApp, create_emulator_app
+from stripe_emulator.config import EmulatorConfig
+from stripe_emulator.ids import random_token
 
 log = structlog.get_logger()
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from adapters.stripe_emulator import disputes, payment_intents
-from adapters.stripe_emulator.emulator import Emulator
-from adapters.stripe_emulator.errors import ApiError, invalid_request
-from adapters.stripe_emulator.routing import Router
-from adapters.stripe_emulator.state import RequestContext
-from adapters.stripe_emulator.three_d_secure import challenge_page, return_location, return_url_of
-from adapters.stripe_emulator.wire import Reply, Request, json_reply
+from stripe_emulator import disputes, payment_intents
+from stripe_emulator.emulator import Emulator
+from stripe_emulator.errors import ApiError, invalid_request
+from stripe_emulator.routing import Router
+from stripe_emulator.state import RequestContext
+from stripe_emulator.three_d_secure import challenge_page, return_location, return_url_of
+from stripe_emulator.wire import Reply, Request, json_reply
 
 Json = dict[str, Any]
 ControlHandler = Callable[[Emulator, Request], Reply]

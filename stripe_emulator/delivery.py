@@ -17,9 +17,9 @@ from enum import Enum
 import httpx
 import structlog
 
-from adapters.stripe_emulator.config import EmulatorConfig
-from adapters.stripe_emulator.delivery_log import DeliveryLog
-from adapters.stripe_emulator.signing import signature_header
+from stripe_emulator.config import EmulatorConfig
+from stripe_emulator.delivery_log import DeliveryLog
+from stripe_emulator.signing import signature_header
 
 log = structlog.get_logger()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.stripe_emulator.errors import invalid_request, unexpected_state
-from adapters.stripe_emulator.forms import Params, get_choice, get_int
-from adapters.stripe_emulator.ids import new_id
-from adapters.stripe_emulator.state import AUTOMATIC, Store
+from stripe_emulator.errors import invalid_request, unexpected_state
+from stripe_emulator.forms import Params, get_choice, get_int
+from stripe_emulator.ids import new_id
+from stripe_emulator.state import AUTOMATIC, Store
 
 Json = dict[str, Any]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.stripe_emulator.charges import failed_charge, new_charge
-from adapters.stripe_emulator.errors import ApiError, unexpected_state
-from adapters.stripe_emulator.forms import (
+from stripe_emulator.charges import failed_charge, new_charge
+from stripe_emulator.errors import ApiError, unexpected_state
+from stripe_emulator.forms import (
     Params,
     get_bool,
     get_choice,
@@ -24,7 +24,7 @@ from adapters.stripe_emulator.forms import (
     merge_metadata,
     reject_unknown,
 )
-from adapters.stripe_emulator.intent_objects import (
+from stripe_emulator.intent_objects import (
     CANCEL_PARAMS,
     CANCELLATION_REASONS,
     CAPTURE_METHODS,
@@ -38,8 +38,8 @@ from adapters.stripe_emulator.intent_objects import (
     read_payment_method,
     redirect_action,
 )
-from adapters.stripe_emulator.payment_methods import DECLINE_MESSAGES, TEST_CARDS, Outcome, TestCard
-from adapters.stripe_emulator.state import RequestContext, Store
+from stripe_emulator.payment_methods import DECLINE_MESSAGES, TEST_CARDS, Outcome, TestCard
+from stripe_emulator.state import RequestContext, Store
 
 Json = dict[str, Any]
 

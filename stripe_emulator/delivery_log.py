@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from adapters.stripe_emulator.ids import new_id
+from stripe_emulator.ids import new_id
 
 if TYPE_CHECKING:
-    from adapters.stripe_emulator.delivery import Endpoint, Notice
+    from stripe_emulator.delivery import Endpoint, Notice
 
 Json = dict[str, Any]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.stripe_emulator.ids import new_id
-from adapters.stripe_emulator.payment_methods import DECLINE_MESSAGES, TestCard
-from adapters.stripe_emulator.state import Store
+from stripe_emulator.ids import new_id
+from stripe_emulator.payment_methods import DECLINE_MESSAGES, TestCard
+from stripe_emulator.state import Store
 
 Json = dict[str, Any]
 
