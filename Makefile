@@ -24,6 +24,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 lock:
 	uv pip compile requirements.in --python-version 3.11 --no-header --no-annotate -o requirements.lock

@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import count
 
-import msgspec
-
 from checkout_saga import ports
 
 DECLINES = {
@@ -91,12 +89,6 @@ class FakePaymentGateway:
 
     def is_available(self) -> bool:
         return self.available
-
-    def live_intents(self, checkout_id: str) -> list[ports.PaymentIntentSnapshot]:
-        return [i.snapshot() for i in self.intents.values()
-                if i.checkout_id == checkout_id and i.status in CANCELLABLE]
-
-    # --- the port -----------------------------------------------------------------------
 
     def create_payment_intent(self, *, amount, currency, checkout_id, order_id, idempotency_key,
                               payment_method=None, return_url=None):
@@ -258,14 +250,7 @@ class FakePaymentGateway:
         self.refunds[refund.id] = refund
         return refund
 
-    def fail_pending_refund(self, refund_id: str) -> ports.RefundSnapshot:
-        with self._lock:
-            refund = msgspec.structs.replace(self.refunds[refund_id], status="failed",
-                                             failure_reason="expired_or_canceled_card")
-            self.refunds[refund_id] = refund
-            return refund
 
-    @staticmethod
     def _unexpected(intent: _Intent, action: str) -> ports.PaymentRequestRejectedError:
         return ports.PaymentRequestRejectedError(
             f"You cannot {action} this PaymentIntent because it has a status of {intent.status}.",

@@ -9,12 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.database import DatabaseConfig, DatabaseUrlError, parse_database_url
+from checkout_saga.saga import DEFAULT_RESERVATION_TTL
 
 
 class ConfigError(ValueError):
     def __init__(self, variable: str, problem: str) -> None:
         super().__init__(f"{variable}: {problem}")
         self.variable = variable
+
+
+_DEFAULT_TTL_SECONDS = int(DEFAULT_RESERVATION_TTL.total_seconds())
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ class Settings:
     stripe_secret_key: str | None = None
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = None
-    reservation_ttl_seconds: int = 900
+    reservation_ttl_seconds: int = _DEFAULT_TTL_SECONDS
     stripe_emulator_port: int = 12111
     log_format: str = "json"
 
@@ -106,7 +110,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = P
         port=_int(env, "CHECKOUT_SAGA_PORT", 8000, 0, 65535),
         api_keys=api_keys, admin_keys=admin_keys, keys_generated=generated,
         stripe_secret_key=secret, stripe_api_base=base, stripe_webhook_secret=webhook_secret,
-        reservation_ttl_seconds=_int(env, "CHECKOUT_SAGA_RESERVATION_TTL_SECONDS", 900, 1, 7 * 86400),
+        reservation_ttl_seconds=_int(env, "CHECKOUT_SAGA_RESERVATION_TTL_SECONDS", _DEFAULT_TTL_SECONDS, 1, 7 * 86400),
         stripe_emulator_port=_int(env, "CHECKOUT_SAGA_STRIPE_EMULATOR_PORT", 12111, 0, 65535),
         log_format=log_format,
     )

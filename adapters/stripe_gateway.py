@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import stripe
 import structlog
 
-from adapters.circuit_breaker import BreakerSettings, CircuitBreaker
+from adapters.circuit_breaker import BreakerSettings, BreakerState, CircuitBreaker
 from adapters.stripe_webhooks import (
     as_dict,
     notice_from_event,
@@ -66,6 +66,10 @@ class StripePaymentGateway:
         )
         self._intents = self._client.v1.payment_intents
         self._refunds = self._client.v1.refunds
+
+    def is_available(self) -> bool:
+        """Closed or half-open (a probe may go through): new work may start."""
+        return self.breaker.state is not BreakerState.OPEN
 
     def close(self) -> None:
         """Close the calling thread's HTTP session (sessions are per thread)."""

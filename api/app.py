@@ -1,10 +1,7 @@
-"""The one composition root: ``create_app(settings)`` wires store, gateway, clock, service,
-metrics and routes. Nothing happens at import time; tests pass their own parts."""
+"""The HTTP API's app factory: routes, error mapping and middleware around a wired ``System``
+(``bootstrap.build``). It builds no part of the system itself."""
 
 from __future__ import annotations
-
-from datetime import timedelta
-from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -17,51 +14,22 @@ from api.checkouts import CheckoutController
 from api.health import healthz, metrics, readyz
 from api.inventory import InventoryController
 from api.logging import request_logging_middleware
-from api.metrics import LoggingSagaObserver, Metrics
 from api.openapi import COMPONENTS, StrictRequestSchemaPlugin
 from api.ops import OpsController
 from api.orders import OrderController
 from api.problems import EXCEPTION_HANDLERS
 from api.webhooks import WebhookController
+from bootstrap import System
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def _default_gateway(settings) -> Any:
-    from adapters.stripe_gateway import StripeGatewayConfig, StripePaymentGateway
-
-    return StripePaymentGateway(StripeGatewayConfig(
-        api_key=settings.stripe_secret_key or "sk_test_emulator",
-        api_base=settings.stripe_api_base, timeout_seconds=10, max_network_retries=2))
-
-
-def build_service(settings, *, gateway=None, clock=None, observer=None):
-    from adapters.clock import SystemClock
-    from adapters.event_store import EventsourcingStore
-    from checkout_saga.service import CheckoutService
-
-    return CheckoutService(
-        EventsourcingStore(settings.database), gateway or _default_gateway(settings),
-        clock or SystemClock(), reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
-        observer=observer)
-
-
-def create_app(settings, *, service=None, gateway=None, clock=None, read_models=None,
-               reconciliation=None, metrics_registry: Metrics | None = None) -> Litestar:
-    app_metrics = metrics_registry or Metrics()
-    observer = LoggingSagaObserver(app_metrics)
-    if service is None:
-        service = build_service(settings, gateway=gateway, clock=clock, observer=observer)
-    elif isinstance(getattr(service, "observer", None), type(None)) or \
-            type(service.observer).__name__ == "NullObserver":
-        service.observer = observer
+def create_app(system: System) -> Litestar:
+    settings = system.settings
     state = State({
-        "service": service,
-        "clock": clock or service.clock,
+        "system": system,
         "api_keys": Keys(storefront=tuple(settings.api_keys), admin=tuple(settings.admin_keys)),
-        "metrics": app_metrics,
-        "read_models": read_models,
-        "reconciliation": reconciliation,
+        "metrics": system.metrics,
         "webhook_secret": settings.stripe_webhook_secret,
     })
     return Litestar(

@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody
 from api import schemas as s
 from api import views as v
 from api.auth import admin_guard
-from api.context import operator_cause, service_of
+from api.context import catalog_of, operator_cause
 from api.openapi import BEARER, IdempotencyKey, problems_for
 from api.problems import ApiError
 from api.writes import idempotent_write, strict_body
@@ -26,7 +26,7 @@ class CatalogController(Controller):
         await strict_body(request, s.ProductIn)
 
         def run() -> tuple[int, s.ProductOut]:
-            product = service_of(request).upsert_product(
+            product = catalog_of(request).upsert_product(
                 sku=sku, name=data.name, unit_amount=data.unit_amount, currency=data.currency,
                 seller_id=data.seller_id, active=data.active, cause=operator_cause(request))
             return 200, v.product_out(product)
@@ -35,7 +35,7 @@ class CatalogController(Controller):
 
     @get("/products/{sku:str}", sync_to_thread=True, responses=problems_for(401, 403, 404))
     def get_product(self, request: Request, sku: FromPath[str]) -> s.ProductOut:
-        product = service_of(request).get_product(sku)
+        product = catalog_of(request).get_product(sku)
         if product is None:
             raise ApiError(404, "not_found", f"no product {sku}")
         return v.product_out(product)
@@ -46,7 +46,7 @@ class CatalogController(Controller):
         await strict_body(request, s.SellerIn)
 
         def run() -> tuple[int, s.SellerOut]:
-            seller = service_of(request).set_seller(seller_id, charges_enabled=data.charges_enabled,
+            seller = catalog_of(request).set_seller(seller_id, charges_enabled=data.charges_enabled,
                                                     cause=operator_cause(request))
             return 200, v.seller_out(seller)
 
@@ -54,7 +54,7 @@ class CatalogController(Controller):
 
     @get("/sellers/{seller_id:str}", sync_to_thread=True, responses=problems_for(401, 403, 404))
     def get_seller(self, request: Request, seller_id: FromPath[str]) -> s.SellerOut:
-        seller = service_of(request).get_seller(seller_id)
+        seller = catalog_of(request).get_seller(seller_id)
         if seller is None:
             raise ApiError(404, "not_found", f"no seller {seller_id}")
         return v.seller_out(seller)

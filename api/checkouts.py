@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from api import schemas as s
 from api import views as v
 from api.auth import storefront_guard
-from api.context import request_cause, service_of, strict_query
+from api.context import checkouts_of, request_cause, strict_query
 from api.openapi import BEARER, IdempotencyKey, problems_for
 from api.writes import idempotent_write, strict_body
 from checkout_saga.commands import CartLine, StartCheckout
@@ -39,18 +39,18 @@ class CheckoutController(Controller):
 
         await strict_body(request, s.StartCheckoutIn)
         result = await to_thread.run_sync(
-            lambda: service_of(request).start_checkout(_start_command(data), request_cause(request)))
+            lambda: checkouts_of(request).start_checkout(_start_command(data), request_cause(request)))
         return Response(v.checkout_out(result.checkout), status_code=201 if result.created else 200)
 
     @get("/{checkout_id:str}", sync_to_thread=True, responses=problems_for(401, 404, 422))
     def read(self, request: Request, checkout_id: FromPath[str],
              at_version: int | None = Parameter(default=None, ge=1, le=MAX_VERSION)) -> s.CheckoutOut:
         strict_query(request, "at_version")
-        return v.checkout_out(service_of(request).get(checkout_id, at_version=at_version))
+        return v.checkout_out(checkouts_of(request).get(checkout_id, at_version=at_version))
 
     @get("/{checkout_id:str}/events", sync_to_thread=True, responses=problems_for(401, 404))
     def events(self, request: Request, checkout_id: FromPath[str]) -> s.CheckoutEventsOut:
-        history = service_of(request).history(checkout_id)
+        history = checkouts_of(request).history(checkout_id)
         return s.CheckoutEventsOut(events=[
             s.CheckoutEventOut(version=e.originator_version, type=type(e).__name__,
                                occurred_at=v.rfc3339(e.occurred_at), data=codec.to_jsonable(e))
@@ -64,7 +64,7 @@ class CheckoutController(Controller):
         await strict_body(request, s.ConfirmIn | None)
         data = data or s.ConfirmIn()
         return await idempotent_write(request, f"confirm:{checkout_id}", lambda: (200, v.checkout_out(
-            service_of(request).confirm_payment(checkout_id, data.payment_method, data.return_url,
+            checkouts_of(request).confirm_payment(checkout_id, data.payment_method, data.return_url,
                                                 request_cause(request)))))
 
     @post("/{checkout_id:str}/cancel", status_code=200,
@@ -75,4 +75,4 @@ class CheckoutController(Controller):
         await strict_body(request, s.CancelIn | None)
         reason = (data.reason if data else None) or "cancelled by the customer"
         return await idempotent_write(request, f"cancel:{checkout_id}", lambda: (200, v.checkout_out(
-            service_of(request).cancel(checkout_id, reason, request_cause(request)))))
+            checkouts_of(request).cancel(checkout_id, reason, request_cause(request)))))

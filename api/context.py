@@ -5,15 +5,32 @@ from __future__ import annotations
 from litestar import Request
 
 from api.auth import caller
+from application.catalog_service import CatalogService
+from application.checkout_service import CheckoutService
+from application.order_service import OrderService
+from bootstrap import System
 from events.base import Cause
 
 
-def service_of(request: Request):
-    return request.app.state.service
+def system_of(request: Request) -> System:
+    return request.app.state.system
 
 
-def clock_of(request: Request):
-    return request.app.state.clock
+def checkouts_of(request: Request) -> CheckoutService:
+    return request.app.state.system.checkouts
+
+
+def orders_of(request: Request) -> OrderService:
+    return request.app.state.system.orders
+
+
+def catalog_of(request: Request) -> CatalogService:
+    return request.app.state.system.catalog
+
+
+def read_models_of(request: Request):
+    """The projections, or None when this process serves none (e.g. a test without them)."""
+    return request.app.state.system.read_models
 
 
 def request_cause(request: Request) -> Cause:

@@ -17,7 +17,7 @@ async def healthz() -> s.HealthOut:
 
 @get("/readyz", tags=["health"], sync_to_thread=True, responses=problems_for(503))
 def readyz(request: Request) -> Response:
-    store = request.app.state.service.store
+    store = request.app.state.system.store
     try:
         ping = getattr(store, "max_notification_id", None)
         if ping is not None:
@@ -30,8 +30,9 @@ def readyz(request: Request) -> Response:
 @get("/metrics", tags=["health"], sync_to_thread=True, media_type=CONTENT_TYPE_LATEST)
 def metrics(request: Request) -> Response:
     state = request.app.state
-    if state.read_models is not None:
-        for name, (events, seconds) in _safe_lag(state.read_models).items():
+    read_models = state.system.read_models
+    if read_models is not None:
+        for name, (events, seconds) in _safe_lag(read_models).items():
             state.metrics.projection_lag.labels(projection=name).set(events)
             state.metrics.projection_lag_seconds.labels(projection=name).set(seconds)
     return Response(content=state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

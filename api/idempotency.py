@@ -53,13 +53,13 @@ def _replay(record: RequestResponded, fp: str) -> Response:
                     headers={"Idempotent-Replayed": "true"})
 
 
-def run_idempotent(service, clock, *, scope: str, key: str | None, body: bytes,
+def run_idempotent(event_store, clock, *, scope: str, key: str | None, body: bytes,
                    handler: Callable[[], tuple[int, Any]]) -> Response:
     """Run ``handler`` once per (scope, key); without a key, just run it."""
     if key is None:
         status, content = handler()
         return Response(content=content, status_code=status)
-    store = service.store
+    store = event_store
     sid = record_stream(scope, key)
     fp = fingerprint(body)
     existing = store.stream(sid)

@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody
 from api import schemas as s
 from api import views as v
 from api.auth import admin_guard, storefront_guard
-from api.context import operator_cause, service_of
+from api.context import catalog_of, operator_cause
 from api.openapi import BEARER, IdempotencyKey, problems_for
 from api.writes import idempotent_write, strict_body
 
@@ -21,7 +21,7 @@ class InventoryController(Controller):
     @get("/{sku:str}", guards=[storefront_guard], sync_to_thread=True,
          responses=problems_for(401, 404))
     def read(self, request: Request, sku: FromPath[str]) -> s.InventoryOut:
-        return v.inventory_out(sku, service_of(request).get_inventory(sku))
+        return v.inventory_out(sku, catalog_of(request).get_inventory(sku))
 
     @post("/{sku:str}/adjustments", guards=[admin_guard], status_code=200,
           responses=problems_for(400, 401, 403, 409, 413, 422))
@@ -30,7 +30,7 @@ class InventoryController(Controller):
         await strict_body(request, s.AdjustmentIn)
 
         def run() -> tuple[int, s.InventoryOut]:
-            level = service_of(request).adjust_stock(sku, data.delta, data.reason,
+            level = catalog_of(request).adjust_stock(sku, data.delta, data.reason,
                                                      operator_cause(request, data.reason))
             return 200, v.inventory_out(sku, level)
 

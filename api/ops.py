@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from api import schemas as s
 from api import views as v
 from api.auth import admin_guard, caller
-from api.context import service_of, strict_query
+from api.context import checkouts_of, read_models_of, strict_query
 from api.openapi import BEARER, IdempotencyKey, problems_for
 from api.problems import ApiError
 from api.writes import idempotent_write, strict_body
@@ -34,11 +34,11 @@ class OpsController(Controller):
         if status not in OPS_STATUSES:
             raise ApiError(422, "validation_error", "the request is not valid", errors=[
                 {"field": "status", "message": f"must be one of {', '.join(OPS_STATUSES)}"}])
-        read_models = request.app.state.read_models
+        read_models = read_models_of(request)
         if read_models is None:
             raise ApiError(503, "service_unavailable", "the ops projection is not available")
         ids = read_models.list_ops_checkouts(status=status, older_than_seconds=older_than_seconds)
-        service = service_of(request)
+        service = checkouts_of(request)
         return s.CheckoutListOut(items=[v.checkout_out(service.get(i)) for i in ids])
 
     @post("/checkouts/{checkout_id:str}/retry", status_code=200,
@@ -50,7 +50,7 @@ class OpsController(Controller):
         note = data.note if data else None
         _, actor = caller(request)
         return await idempotent_write(request, f"retry:{checkout_id}", lambda: (200, v.checkout_out(
-            service_of(request).retry(checkout_id, actor=actor, note=note))))
+            checkouts_of(request).retry(checkout_id, actor=actor, note=note))))
 
     @post("/checkouts/{checkout_id:str}/resolve", status_code=200,
           responses=problems_for(400, 401, 403, 404, 409, 413, 422))
@@ -59,12 +59,11 @@ class OpsController(Controller):
         await strict_body(request, s.ResolveIn)
         _, actor = caller(request)
         return await idempotent_write(request, f"resolve:{checkout_id}", lambda: (200, v.checkout_out(
-            service_of(request).resolve(checkout_id, actor=actor, note=data.note))))
+            checkouts_of(request).resolve(checkout_id, actor=actor, note=data.note))))
 
     @get("/reconciliation", sync_to_thread=True, responses=problems_for(401, 403))
     def reconciliation(self, request: Request) -> s.ReconciliationOut:
-        reconciler = request.app.state.reconciliation
-        report = reconciler.latest_report() if reconciler is not None else None
+        report = read_models_of(request).latest_reconciliation_report()
         if report is None:
             return s.ReconciliationOut(report=None, detail="no reconciliation has run yet")
         return s.ReconciliationOut(report=report)

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from api import schemas as s
 from api import views as v
 from api.auth import admin_guard, storefront_guard
-from api.context import idempotency_key, operator_cause, service_of, strict_query
+from api.context import idempotency_key, operator_cause, orders_of, read_models_of, strict_query
 from api.openapi import BEARER, RequiredIdempotencyKey, problems_for
 from api.problems import ApiError
 from api.writes import idempotent_write, strict_body
@@ -52,7 +52,7 @@ class OrderController(Controller):
         """Orders from the orders projection, newest first."""
         strict_query(request, "customer_id", "status", "created_after", "created_before",
                      "limit", "cursor")
-        read_models = request.app.state.read_models
+        read_models = read_models_of(request)
         if read_models is None:
             raise ApiError(503, "service_unavailable", "the orders projection is not available")
         rows, next_cursor = read_models.list_orders(
@@ -64,12 +64,12 @@ class OrderController(Controller):
     @get("/{order_id:str}", guards=[storefront_guard], sync_to_thread=True,
          responses=problems_for(401, 404))
     def read(self, request: Request, order_id: FromPath[str]) -> s.OrderOut:
-        return v.order_out(service_of(request).get_order(order_id))
+        return v.order_out(orders_of(request).get_order(order_id))
 
     @get("/{order_id:str}/refunds", guards=[storefront_guard], sync_to_thread=True,
          responses=problems_for(401, 404))
     def refunds(self, request: Request, order_id: FromPath[str]) -> s.RefundListOut:
-        order = service_of(request).get_order(order_id)
+        order = orders_of(request).get_order(order_id)
         items = sorted(order.refunds.values(), key=lambda r: (r.created_at, r.refund_id))
         return s.RefundListOut(items=[v.refund_out(order.order_id, r) for r in items])
 
@@ -88,7 +88,7 @@ class OrderController(Controller):
         def run() -> tuple[int, s.RefundOut]:
             cmd = RefundOrder(order_id=order_id, idempotency_key=key, amount=data.amount,
                               reason=data.reason, restock=restock)
-            refund = service_of(request).refund(cmd, operator_cause(request))
+            refund = orders_of(request).refund(cmd, operator_cause(request))
             return 201, v.refund_out(order_id, refund)
 
         return await idempotent_write(request, f"refund:{order_id}", run, required=True)

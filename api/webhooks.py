@@ -60,5 +60,5 @@ def _verified(payload: bytes, header: str | None, secret: str):
 
 def _apply(request: Request, notice, payload: bytes) -> bool:
     """Record (before we answer 200) and apply; True for a redelivery already applied."""
-    service = request.app.state.service
-    return bool(service.receive_stripe_event(notice, payload.decode("utf-8", "replace")))
+    inbox = request.app.state.system.inbox
+    return bool(inbox.receive(notice, payload.decode("utf-8", "replace")))

@@ -10,7 +10,7 @@ from anyio import to_thread
 from litestar import Request, Response
 from litestar.exceptions import ValidationException
 
-from api.context import clock_of, idempotency_key, service_of
+from api.context import idempotency_key, system_of
 from api.idempotency import run_idempotent, validate_key
 from api.problems import ApiError, validation_errors
 
@@ -21,7 +21,7 @@ async def idempotent_write(request: Request, scope: str, handler: Callable[[], t
     body = await request.body()
 
     def run() -> Response:
-        return run_idempotent(service_of(request), clock_of(request), scope=scope, key=key,
+        return run_idempotent(system_of(request).store, system_of(request).clock, scope=scope, key=key,
                               body=body, handler=lambda: _builtins(handler()))
 
     return await to_thread.run_sync(run)

@@ -1,6 +1,6 @@
 """Completed checkouts per second over HTTP, and p50/p99 latency of ``POST /checkouts``.
 
-The real server (``python -m adapters.cli serve``) runs as a subprocess on PostgreSQL; the
+The real server (``python -m cli.main serve``) runs as a subprocess on PostgreSQL; the
 Stripe emulator runs in its own process (``stripe-emulator``); this process is the load
 generator: ``CONNECTIONS`` asyncio workers on one httpx client (one keep-alive connection
 each) POST checkouts with ``pm_card_visa`` for ``DURATION`` seconds after a warm-up.

@@ -26,11 +26,11 @@ from adapters.clock import SystemClock
 from adapters.database import parse_database_url
 from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
+from application.checkout_service import CheckoutService
 from checkout_saga.commands import CartLine, RefundOrder, StartCheckout
 from checkout_saga.ids import checkout_stream
-from checkout_saga.service import CheckoutService
+from cli import audit
 from events import checkout as ev
-from projections import audit
 from projections.rebuild import rebuild_in_place
 from projections.registry import PROJECTIONS
 from projections.runtime import ReadModels
@@ -62,7 +62,7 @@ def _postgres():
 
 def _service(store) -> CheckoutService:
     service = CheckoutService(store, FakePaymentGateway(), SystemClock(), sleep=lambda _: None)
-    service.set_seller("acct_1", charges_enabled=True)
+    service.catalog.set_seller("acct_1", charges_enabled=True)
     return service
 
 
@@ -75,13 +75,13 @@ def _template() -> tuple[list, list]:
         store = EventsourcingStore(parse_database_url(f"sqlite:///{tmp}/t.db"), pool_size=1)
         service = _service(store)
         prefix_end = store.max_notification_id()
-        service.upsert_product(sku="BENCHTPL", name="Bench", unit_amount=1000, currency="usd",
+        service.catalog.upsert_product(sku="BENCHTPL", name="Bench", unit_amount=1000, currency="usd",
                                seller_id="acct_1", active=True)
-        service.adjust_stock("BENCHTPL", 10_000, "bench")
-        paid = service.start_checkout(StartCheckout(
+        service.catalog.adjust_stock("BENCHTPL", 10_000, "bench")
+        paid = service.checkouts.start_checkout(StartCheckout(
             checkout_session_id="cs_benchtpl", currency="usd", customer_id="cus_bench",
             items=(CartLine(sku="BENCHTPL", quantity=2),), payment_method="pm_card_visa")).checkout
-        service.refund(RefundOrder(order_id=paid.order_id, idempotency_key="rf-bench", amount=500))
+        service.orders.refund(RefundOrder(order_id=paid.order_id, idempotency_key="rf-bench", amount=500))
         notes = store.notifications(1, 10_000)
         store.close()
     shared = [n for n in notes if n.id <= prefix_end]
@@ -163,15 +163,15 @@ def _live_lag(url: str) -> dict:
         service = _service(store)
         skus = [f"LAG-{i}" for i in range(50)]
         for sku in skus:
-            service.upsert_product(sku=sku, name=sku, unit_amount=1000, currency="usd",
+            service.catalog.upsert_product(sku=sku, name=sku, unit_amount=1000, currency="usd",
                                    seller_id="acct_1", active=True)
-            service.adjust_stock(sku, 10_000, "bench")
+            service.catalog.adjust_stock(sku, 10_000, "bench")
         models.catch_up()
         models.on_batch = heard
         models.start_background()
 
         def one(i: int) -> None:
-            service.start_checkout(StartCheckout(
+            service.checkouts.start_checkout(StartCheckout(
                 checkout_session_id=f"cs_lag_{uuid.uuid4().hex}", currency="usd",
                 items=(CartLine(sku=skus[i % len(skus)], quantity=1),), payment_method="pm_card_visa"))
 
@@ -198,10 +198,10 @@ def _fifty_event_checkout(store) -> str:
     """A checkout whose payment step was retried: 3 + 23 × (request, unknown outcome) + 1."""
     clock = SystemClock()
     service = _service(store)
-    service.upsert_product(sku="AUDIT", name="Audit", unit_amount=1000, currency="usd",
+    service.catalog.upsert_product(sku="AUDIT", name="Audit", unit_amount=1000, currency="usd",
                            seller_id="acct_1", active=True)
-    service.adjust_stock("AUDIT", 10, "bench")
-    started = service.start_checkout(StartCheckout(
+    service.catalog.adjust_stock("AUDIT", 10, "bench")
+    started = service.checkouts.start_checkout(StartCheckout(
         checkout_session_id="cs_audit_bench", currency="usd", items=(CartLine(sku="AUDIT", quantity=1),),
         payment_method=None)).checkout
     stream = checkout_stream("cs_audit_bench")

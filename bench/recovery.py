@@ -25,16 +25,16 @@ from datetime import timedelta
 
 from adapters.clock import SystemClock
 from adapters.database import parse_database_url
-from adapters.due_work import DueWork
 from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
-from adapters.worker import Worker
+from adapters.read_database import ReadDatabase
+from application.checkout_service import CheckoutService
+from application.due_work import DueWork
+from application.worker import Worker
 from checkout_saga.checkout import fold_checkout
 from checkout_saga.commands import CartLine, StartCheckout
-from checkout_saga.service import CheckoutService
 from events import checkout as ev
 from migrations import migrate
-from projections.db import ReadDatabase
 
 RECOVERY_CHECKOUTS = int(os.environ.get("BENCH_RECOVERY_CHECKOUTS", "1000"))
 TIMER_CHECKOUTS = int(os.environ.get("BENCH_TIMER_CHECKOUTS", "1000"))
@@ -58,17 +58,17 @@ class _KilledAfterCall:
 def _shop(url: str, gateway, ttl: timedelta, units: int):
     store = EventsourcingStore(parse_database_url(url), pool_size=4)
     service = CheckoutService(store, gateway, SystemClock(), reservation_ttl=ttl)
-    service.set_seller("acct_1", charges_enabled=True)
+    service.catalog.set_seller("acct_1", charges_enabled=True)
     for sku in SKUS:
-        service.upsert_product(sku=sku, name=sku, unit_amount=1000, currency="usd",
+        service.catalog.upsert_product(sku=sku, name=sku, unit_amount=1000, currency="usd",
                                seller_id="acct_1", active=True)
-        service.adjust_stock(sku, units, "bench")
+        service.catalog.adjust_stock(sku, units, "bench")
     return store, service
 
 
 def _start(service, n: int, payment_method: str | None) -> None:
     try:
-        service.start_checkout(StartCheckout(
+        service.checkouts.start_checkout(StartCheckout(
             checkout_session_id=f"cs_bench_{n:08d}", currency="usd",
             items=(CartLine(sku=SKUS[n % len(SKUS)], quantity=1),), payment_method=payment_method))
     except SystemExit:

@@ -12,8 +12,8 @@ from adapters.clock import SystemClock
 from adapters.database import parse_database_url
 from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
+from application.checkout_service import CheckoutService
 from checkout_saga.commands import CartLine, StartCheckout
-from checkout_saga.service import CheckoutService
 
 CHECKOUTS = 400
 
@@ -34,16 +34,16 @@ def _measure(url: str, threads: int) -> dict:
     inner = EventsourcingStore(parse_database_url(url), pool_size=threads + 2)
     store = CountingStore(inner)
     service = CheckoutService(store, FakePaymentGateway(), SystemClock())
-    service.set_seller("acct_1", charges_enabled=True)
+    service.catalog.set_seller("acct_1", charges_enabled=True)
     skus = [f"SKU-{i}" for i in range(50)]
     for sku in skus:
-        service.upsert_product(sku=sku, name=sku, unit_amount=1000, currency="usd",
+        service.catalog.upsert_product(sku=sku, name=sku, unit_amount=1000, currency="usd",
                                seller_id="acct_1", active=True)
-        service.adjust_stock(sku, 10_000, "bench")
+        service.catalog.adjust_stock(sku, 10_000, "bench")
     store.appends = 0
 
     def one(i: int) -> str:
-        return service.start_checkout(StartCheckout(
+        return service.checkouts.start_checkout(StartCheckout(
             checkout_session_id=f"cs_bench_{uuid.uuid4().hex}", currency="usd",
             items=(CartLine(sku=skus[i % len(skus)], quantity=1),),
             payment_method="pm_card_visa")).checkout.status

@@ -3,7 +3,7 @@ with bodies signed as Stripe signs them (``t=…,v1=HMAC-SHA256``), each verifie
 in the inbox and acknowledged; one request in ``DUPLICATE_EVERY`` re-sends an event already
 sent (a redelivery, which must be detected as a duplicate).
 
-The server runs as a subprocess (``python -m adapters.cli serve``); this process is the load
+The server runs as a subprocess (``python -m cli.main serve``); this process is the load
 generator (``bench.http_load.drive``, 32 connections). The events are of a type the product
 records and acknowledges without calling Stripe (``customer.updated``), so the figure is
 the ingestion path itself. Bodies are signed before the run. Bounded to ~20 s."""

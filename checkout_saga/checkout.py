@@ -93,6 +93,17 @@ class CheckoutState(State, frozen=True, kw_only=True):
         return self.status in TERMINAL
 
     @property
+    def holds_unpaid_stock(self) -> bool:
+        """Stock reserved for a checkout still waiting for its payment (not ended, not being
+        undone, not handed to an operator)."""
+        return (self.stock == "reserved" and not self.is_terminal and self.compensation is None
+                and self.status != "needs_attention")
+
+    def reservation_expired(self, now: datetime) -> bool:
+        """The one expiry rule: unpaid stock held at or past ``expires_at``."""
+        return self.holds_unpaid_stock and now >= self.expires_at
+
+    @property
     def intent_may_be_live(self) -> bool:
         return self.payment_status not in ("canceled", "succeeded") and (
             self.payment_intent_id is not None or self.create_intent_requested

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from checkout_saga.checkout import CheckoutState
+from checkout_saga.decision import EventWriter, backoff
+from checkout_saga.ids import step_key
 from checkout_saga.inventory import InventoryState
 from checkout_saga.order import OrderState
-from checkout_saga.writer import EventWriter, backoff
 from events import checkout as ev
 from events import inventory as inv_ev
 from events import order as ord_ev
@@ -99,6 +100,6 @@ def record_compensation_failure(w: EventWriter, s: CheckoutState, step: str, err
                        retry_at=None)
         return w.checkout(s, ev.CheckoutNeedsAttention, step=step,
                           reason=f"{step} failed {attempt} times: {error}")
-    retry_at = w.now + backoff(attempt, f"{s.checkout_id}:{step}")
+    retry_at = w.now + backoff(attempt, step_key(s.checkout_id, step))
     return w.checkout(s, ev.CompensationStepFailed, step=step, attempt=attempt, error=error,
                       retry_at=retry_at)

@@ -63,3 +63,9 @@ def parse_prefixed(value: str, prefix: str) -> UUID | None:
     if not _HEX32.match(rest):
         return None
     return UUID(hex=rest)
+
+
+def step_key(owner_id: str, step: str) -> str:
+    """The idempotency key of one external call: the checkout (or order) and the step. The
+    same key is recorded in the intention event and sent to Stripe on every retry."""
+    return f"{owner_id}:{step}"

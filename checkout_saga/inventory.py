@@ -23,8 +23,9 @@ from events.inventory import (
 
 
 class Reservation(msgspec.Struct, frozen=True):
+    """Units held for one checkout (its deadline lives in the checkout's own stream)."""
+
     quantity: int
-    expires_at: datetime
 
 
 class InventoryState(State, frozen=True, kw_only=True):
@@ -58,7 +59,7 @@ def _adjusted(state: InventoryState | None, e: StockAdjusted) -> InventoryState:
 def _reserved(state: InventoryState | None, e: UnitsReserved) -> InventoryState:
     s = _base(state, e)
     reservations = dict(s.reservations)
-    reservations[e.checkout_id] = Reservation(e.quantity, e.expires_at)
+    reservations[e.checkout_id] = Reservation(e.quantity)
     return advanced(s, e, reserved=s.reserved + e.quantity, reservations=reservations)
 
 

@@ -139,6 +139,11 @@ class PaymentGateway(Protocol):
     """Every method that writes takes the saga's idempotency key; calling it again with
     the same key and arguments must return the first result (never a second effect)."""
 
+    def is_available(self) -> bool:
+        """False while the provider is known to be down (e.g. its circuit breaker is open):
+        new checkouts are then refused before anything is reserved."""
+        ...
+
     def create_payment_intent(
         self,
         *,

@@ -9,10 +9,10 @@ from datetime import datetime
 from checkout_saga import effects as fx
 from checkout_saga import errors, ports
 from checkout_saga.commands import RefundOrder
-from checkout_saga.ids import refund_id_for
+from checkout_saga.decision import Decision, EventWriter
+from checkout_saga.ids import refund_id_for, step_key
 from checkout_saga.inventory import InventoryState
 from checkout_saga.order import OrderState, RefundState
-from checkout_saga.writer import Decision, EventWriter
 from events import inventory as inv_ev
 from events import order as ord_ev
 from events.base import Cause, LineItem
@@ -23,7 +23,7 @@ REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 def refund_effect(order: OrderState, refund: RefundState) -> fx.CreateRefund:
     return fx.CreateRefund(order_id=order.order_id, refund_id=refund.refund_id,
                            payment_intent_id=order.payment_intent_id or "", amount=refund.amount,
-                           reason=refund.reason, idempotency_key=f"{order.order_id}:{refund.refund_id}")
+                           reason=refund.reason, idempotency_key=step_key(order.order_id, refund.refund_id))
 
 
 def decide_refund(

@@ -16,26 +16,26 @@ from checkout_saga import errors
 from checkout_saga.catalog import ProductState, SellerState
 from checkout_saga.checkout import CheckoutState, fold_checkout
 from checkout_saga.commands import StartCheckout
+from checkout_saga.decision import Decision, EventWriter
 from checkout_saga.ids import (
     inventory_stream,
     order_id_of,
     order_number_for,
     order_stream,
+    step_key,
 )
 from checkout_saga.inventory import InventoryState
 from checkout_saga.validation import validate_start
-from checkout_saga.writer import Decision, EventWriter
 from events import checkout as ev
 from events import inventory as inv_ev
 from events import order as ord_ev
 from events.base import Cause, LineItem
 
-
-def step_key(checkout_id: str, step: str) -> str:
-    return f"{checkout_id}:{step}"
-
-
 # --- start ---------------------------------------------------------------------------------
+
+
+#: How long stock is held for an unpaid checkout unless configured otherwise (seed 002).
+DEFAULT_RESERVATION_TTL = timedelta(seconds=900)
 
 
 def decide_start(
@@ -50,6 +50,17 @@ def decide_start(
     reservation_ttl: timedelta,
     cause: Cause | None = None,
 ) -> Decision:
+    """Reserve every line (or refuse), place the order and ask for the payment intent. Every
+    refusal, recorded or not, comes back as ``Decision.error``."""
+    try:
+        return _start(cmd, existing, products, sellers, inventory, stream_id=stream_id, now=now,
+                      reservation_ttl=reservation_ttl, cause=cause)
+    except errors.DomainError as error:  # invalid or conflicting requests record nothing
+        return Decision(error=error)
+
+
+def _start(cmd, existing, products, sellers, inventory, *, stream_id, now, reservation_ttl,
+           cause) -> Decision:
     validate_start(cmd)
     if existing is not None:
         if existing.request_fingerprint != cmd.fingerprint():
@@ -193,6 +204,6 @@ def next_due_at(s: CheckoutState) -> datetime | None:
         return s.compensation.retry_at
     if s.pending is not None and s.pending.retry_at is not None:
         return s.pending.retry_at
-    if s.stock == "reserved" and s.status in ("awaiting_payment", "requires_action", "processing"):
+    if s.holds_unpaid_stock:
         return s.expires_at
     return None

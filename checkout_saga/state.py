@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from events.base import DomainEvent, LineItem
+from events.base import DomainEvent
 
 S = TypeVar("S")
 
@@ -49,7 +49,3 @@ def advanced(state: S, event: DomainEvent, **changes: Any) -> S:
         updated_at=event.occurred_at,
         **changes,
     )
-
-
-def lines_total(items: Iterable[LineItem]) -> int:
-    return sum(item.quantity * item.unit_amount for item in items)

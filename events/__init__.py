@@ -2,6 +2,6 @@
 change a payload only with a new ``schema_version``, an upcaster and a test that old events load."""
 
 from events.base import Cause, DomainEvent, LineItem
-from events.registry import EVENT_TYPES, event_type_name
+from events.registry import EVENT_TYPES
 
-__all__ = ["Cause", "DomainEvent", "EVENT_TYPES", "LineItem", "event_type_name"]
+__all__ = ["Cause", "DomainEvent", "EVENT_TYPES", "LineItem"]

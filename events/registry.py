@@ -23,8 +23,3 @@ def _collect() -> dict[str, type[DomainEvent]]:
 
 
 EVENT_TYPES: dict[str, type[DomainEvent]] = _collect()
-
-
-def event_type_name(event: DomainEvent | type[DomainEvent]) -> str:
-    cls = event if isinstance(event, type) else type(event)
-    return cls.__name__

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import structlog
 
 from adapters.database import DatabaseConfig
+from adapters.read_database import ReadDatabase
 from migrations import schema
-from projections.db import ReadDatabase
 
 log = structlog.get_logger(__name__)
 

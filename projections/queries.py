@@ -87,3 +87,9 @@ def inventory_level(tx, sku: str) -> dict | None:
     row = tx.fetchone("SELECT sku, on_hand, reserved, available, sold FROM inventory_levels "
                       "WHERE sku = ?", (sku,))
     return None if row is None else {k: (int(v) if k != "sku" else v) for k, v in row.items()}
+
+
+def latest_reconciliation_report(tx) -> dict | None:
+    row = tx.fetchone("SELECT report FROM reconciliation_reports "
+                      "ORDER BY created_at DESC, report_id DESC LIMIT 1")
+    return json.loads(row["report"]) if row else None

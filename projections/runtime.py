@@ -11,9 +11,9 @@ import structlog
 
 from adapters.database import DatabaseConfig
 from adapters.event_store import APPLICATION_NAME, EventsourcingStore
+from adapters.read_database import ReadDatabase
 from events import codec
 from projections import queries, store
-from projections.db import ReadDatabase
 from projections.listener import PostgresWaker, SleepWaker, channel_for
 from projections.registry import PROJECTIONS
 from projections.runner import DEFAULT_BATCH, Target, catch_up
@@ -24,12 +24,11 @@ DEFAULT_FALLBACK_POLL = 2.0
 
 
 class ReadModels:
-    def __init__(self, database_config: DatabaseConfig, *, event_store: EventsourcingStore | None = None,
+    def __init__(self, database_config: DatabaseConfig, *, event_store: EventsourcingStore,
                  batch: int = DEFAULT_BATCH) -> None:
         self.config = database_config
         self.db = ReadDatabase(database_config)
-        self._own_store = event_store is None
-        self.event_store = event_store or EventsourcingStore(database_config, cache_size=100, pool_size=2)
+        self.event_store = event_store
         self.batch = batch
         self.targets = [Target.served(p) for p in PROJECTIONS.values()]
         self._lock = threading.Lock()
@@ -110,6 +109,10 @@ class ReadModels:
         with self.db.read() as tx:
             return queries.list_ops_checkouts(tx, status=status, older_than_seconds=older_than_seconds)
 
+    def latest_reconciliation_report(self) -> dict | None:
+        with self.db.read() as tx:
+            return queries.latest_reconciliation_report(tx)
+
     def inventory_level(self, sku: str) -> dict | None:
         with self.db.read() as tx:
             return queries.inventory_level(tx, sku)
@@ -149,5 +152,3 @@ class ReadModels:
     def close(self) -> None:
         self.stop()
         self.db.close()
-        if self._own_store:
-            self.event_store.close()

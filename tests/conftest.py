@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import uuid
 
 import pytest
+import structlog
 from hypothesis import HealthCheck, settings
 
 from adapters.clock import FakeClock
 from adapters.database import parse_database_url
 from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
-from checkout_saga.service import CheckoutService
+from adapters.settings import Settings
+from bootstrap import build
 
 
 def _available(module: str) -> bool:
@@ -26,9 +29,12 @@ def _available(module: str) -> bool:
 
 pytest_plugins = [
     name
-    for name in ("tests.plugins.emulator", "tests.plugins.localstripe", "tests.plugins.servers")
+    for name in ("tests.plugins.emulator", "tests.plugins.localstripe")
     if _available(name)
 ]
+
+# Log lines go to stderr in tests, so that a command's output on stdout stays its own.
+structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
 
 settings.register_profile(
     "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -95,21 +101,33 @@ def gateway():
     return FakePaymentGateway()
 
 
+def system_for(store, gateway, clock, database_url: str = "sqlite:///:memory:", *,
+               reservation_ttl_seconds: int = 900, settings: Settings | None = None,
+               **overrides):
+    """The system as ``bootstrap.build`` wires it, on the test's store, gateway and clock."""
+    settings = settings or Settings(database_url=database_url,
+                                    database=parse_database_url(database_url),
+                                    reservation_ttl_seconds=reservation_ttl_seconds)
+    overrides.setdefault("sleep", lambda _: None)
+    return build(settings, store=store, gateway=gateway, clock=clock, **overrides)
+
+
 @pytest.fixture
-def service(store, gateway, clock):
-    return CheckoutService(store, gateway, clock, sleep=lambda _: None)
+def service(store, gateway, clock, database_url):
+    """The wired system (``bootstrap.System``): ``.checkouts``, ``.orders``, ``.catalog``, ``.inbox``."""
+    return system_for(store, gateway, clock, database_url)
 
 
 @pytest.fixture
 def shop(service):
     """A seller who can take payments, and two products with stock."""
-    service.set_seller("acct_1", charges_enabled=True)
-    service.upsert_product(sku="TSHIRT-M", name="T-shirt M", unit_amount=1999, currency="usd",
+    service.catalog.set_seller("acct_1", charges_enabled=True)
+    service.catalog.upsert_product(sku="TSHIRT-M", name="T-shirt M", unit_amount=1999, currency="usd",
                            seller_id="acct_1", active=True)
-    service.upsert_product(sku="MUG", name="Mug", unit_amount=1250, currency="usd",
+    service.catalog.upsert_product(sku="MUG", name="Mug", unit_amount=1250, currency="usd",
                            seller_id="acct_1", active=True)
-    service.adjust_stock("TSHIRT-M", 10, "initial")
-    service.adjust_stock("MUG", 5, "initial")
+    service.catalog.adjust_stock("TSHIRT-M", 10, "initial")
+    service.catalog.adjust_stock("MUG", 5, "initial")
     return service
 
 
@@ -118,7 +136,7 @@ def read_models(database_url, store):
     """The read models on the test's database, migrated (runners not started)."""
     from projections.runtime import ReadModels
 
-    models = ReadModels(parse_database_url(database_url))
+    models = ReadModels(parse_database_url(database_url), event_store=store)
     models.migrate()
     yield models
     models.close()

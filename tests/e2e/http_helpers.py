@@ -1,5 +1,5 @@
 """Helpers for end-to-end tests (and HTTP benches): the real server as a subprocess
-(``python -m adapters.cli serve``) on a free loopback port, a standalone emulator process,
+(``python -m cli.main serve``) on a free loopback port, a standalone emulator process,
 a PostgreSQL database per module, and small HTTP clients for the shop and the emulator.
 
 Everything binds 127.0.0.1; every wait is bounded."""
@@ -105,7 +105,7 @@ class ServerProcess:
             env.update(STRIPE_SECRET_KEY=STRIPE_KEY, STRIPE_API_BASE=self.stripe_api_base)
         self._log = tempfile.TemporaryFile(mode="w+")  # never a full pipe that blocks the server
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", "serve", "--host", "127.0.0.1",
+            [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1",
              "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True)
         _wait_ready(f"{self.base_url}/readyz", self.process, timeout, self.output)
@@ -144,7 +144,7 @@ class EmulatorProcess:
     def start(self, timeout: float = 20.0) -> EmulatorProcess:
         env = _base_env(STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", "stripe-emulator", "--host", "127.0.0.1",
+            [sys.executable, "-m", "cli.main", "stripe-emulator", "--host", "127.0.0.1",
              "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_ready(f"{self.base_url}/_emulator/health", self.process, timeout, lambda: "")

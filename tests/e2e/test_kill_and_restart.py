@@ -1,4 +1,4 @@
-"""Real processes: ``python -m adapters.cli serve`` on a fresh PostgreSQL database against a
+"""Real processes: ``python -m cli.main serve`` on a fresh PostgreSQL database against a
 standalone Stripe emulator, killed with SIGKILL in the middle of a burst of checkouts (and,
 in some rounds, again while its worker recovers), for a few seeded rounds, then restarted on
 the same database. After the worker's bounded recovery
@@ -61,14 +61,14 @@ def wait_until(probe, timeout: float, what: str, interval: float = 0.2):
 
 
 class Emulator:
-    """``python -m adapters.cli stripe-emulator`` as its own process: it outlives the server."""
+    """``python -m cli.main stripe-emulator`` as its own process: it outlives the server."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", "stripe-emulator", "--port", str(self.port)],
+            [sys.executable, "-m", "cli.main", "stripe-emulator", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(lambda: httpx.get(f"{self.base}/_emulator/webhook_endpoints",
                                      timeout=1).status_code == 200, 20, "emulator ready")
@@ -109,7 +109,7 @@ class Server:
     def __init__(self, env: dict[str, str], port: int) -> None:
         self.base = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wait_until(self._ready, 30, "server ready")
 
@@ -211,7 +211,7 @@ def assert_books_balance(database_url: str, emulator: Emulator) -> None:
         assert check_invariants(store.all_events(), provider) == []
     finally:
         store.close()
-    audit = subprocess.run([sys.executable, "-m", "adapters.cli", "audit", "verify"], cwd=ROOT,
+    audit = subprocess.run([sys.executable, "-m", "cli.main", "audit", "verify"], cwd=ROOT,
                            env=base_env(database_url, emulator.base), capture_output=True,
                            text=True, timeout=60)
     assert audit.returncode == 0, audit.stdout[-2000:] + audit.stderr[-2000:]

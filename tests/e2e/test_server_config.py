@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_bad_configuration_stops_serve_with_one_line_naming_the_variable(tmp_path, variable, value):
     env = {**os.environ, "CHECKOUT_SAGA_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", variable: value}
 
-    done = subprocess.run([sys.executable, "-m", "adapters.cli", "serve"], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "cli.main", "serve"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
 
     assert done.returncode == 2

@@ -1,4 +1,4 @@
-"""Three ``python -m adapters.cli worker`` processes on one PostgreSQL database: every
+"""Three ``python -m cli.main worker`` processes on one PostgreSQL database: every
 reservation deadline fires exactly once — one resume per checkout across all workers' logs,
 one ``CheckoutExpired`` per checkout, one effective cancel per intent at the emulator — and
 CONTRACT §5 and ``audit verify`` hold afterwards."""
@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 
@@ -40,18 +39,18 @@ def start_checkouts(database_url: str, emulator: Emulator) -> list[str]:
     from adapters.event_store import EventsourcingStore
     from adapters.stripe_gateway import StripeGatewayConfig, StripePaymentGateway
     from checkout_saga.commands import CartLine, StartCheckout
-    from checkout_saga.service import CheckoutService
+    from tests.conftest import system_for
 
     store = EventsourcingStore(parse_database_url(database_url), pool_size=2)
     gateway = StripePaymentGateway(StripeGatewayConfig(api_key=STRIPE_KEY, api_base=emulator.base))
-    service = CheckoutService(store, gateway, SystemClock(),
-                              reservation_ttl=timedelta(seconds=TTL_SECONDS))
+    service = system_for(store, gateway, SystemClock(), database_url,
+                         reservation_ttl_seconds=TTL_SECONDS)
     try:
-        service.set_seller("acct_1", charges_enabled=True)
-        service.upsert_product(sku="MUG", name="Mug", unit_amount=1250, currency="usd",
+        service.catalog.set_seller("acct_1", charges_enabled=True)
+        service.catalog.upsert_product(sku="MUG", name="Mug", unit_amount=1250, currency="usd",
                                seller_id="acct_1", active=True)
-        service.adjust_stock("MUG", CHECKOUTS, "initial")
-        return [service.start_checkout(StartCheckout(
+        service.catalog.adjust_stock("MUG", CHECKOUTS, "initial")
+        return [service.checkouts.start_checkout(StartCheckout(
             checkout_session_id=f"cs_three_{n:06d}", currency="usd",
             items=(CartLine(sku="MUG", quantity=1),), customer_id="cus_42")).checkout.checkout_id
             for n in range(CHECKOUTS)]
@@ -93,10 +92,10 @@ def resumes_in(log_text: str) -> list[tuple[str, str]]:
 def test_three_workers_fire_every_reservation_deadline_exactly_once(pg_database_url, emulator):
     env = base_env(pg_database_url, emulator.base,
                    CHECKOUT_SAGA_RESERVATION_TTL_SECONDS=str(TTL_SECONDS))
-    migrate = subprocess.run([sys.executable, "-m", "adapters.cli", "migrate"], cwd=ROOT, env=env,
+    migrate = subprocess.run([sys.executable, "-m", "cli.main", "migrate"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=60)
     assert migrate.returncode == 0, migrate.stderr
-    workers = [subprocess.Popen([sys.executable, "-m", "adapters.cli", "worker"], cwd=ROOT, env=env,
+    workers = [subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                for _ in range(3)]
     try:

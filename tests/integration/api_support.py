@@ -34,6 +34,9 @@ class FakeReadModels:
         self.calls.append({"status": status, "older_than_seconds": older_than_seconds})
         return list(self.ops)
 
+    def latest_reconciliation_report(self):
+        return None
+
     def status(self):
         return [{"name": "orders", "lag_events": 0, "lag_seconds": 0.0}]
 

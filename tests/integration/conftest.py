@@ -7,6 +7,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from tests.conftest import system_for
 from tests.integration.api_support import ADMIN, FakeReadModels, api_settings
 
 
@@ -17,8 +18,8 @@ def api_read_models():
 
 @pytest.fixture
 def client(service, gateway, clock, database_url, api_read_models):
-    app = create_app(api_settings(database_url), service=service, gateway=gateway, clock=clock,
-                     read_models=api_read_models)
+    app = create_app(system_for(service.store, gateway, clock, settings=api_settings(database_url),
+                                read_models=api_read_models))
     with TestClient(app) as test_client:
         yield test_client
 

@@ -119,11 +119,11 @@ def _checkout_needing_attention(client, service, gateway, clock):
     gateway.inject("cancel", "error_500", times=5)
     client.post(f"/checkouts/{created['checkout_id']}/cancel", headers=STORE)
     for _ in range(10):
-        if service.get(created["checkout_id"]).status == "needs_attention":
+        if service.checkouts.get(created["checkout_id"]).status == "needs_attention":
             break
         clock.advance(hours=1)
-        service.resume(created["checkout_id"])
-    assert service.get(created["checkout_id"]).status == "needs_attention"
+        service.checkouts.resume(created["checkout_id"])
+    assert service.checkouts.get(created["checkout_id"]).status == "needs_attention"
     return created["checkout_id"]
 
 

@@ -25,7 +25,7 @@ def test_a_racing_duplicate_loses_the_append_and_replays_the_winner(service, clo
         _record(service.store, clock, "refund:ord_1", "k", body, 201, {"winner": True})
         return 201, {"winner": False}
 
-    response = run_idempotent(service, clock, scope="refund:ord_1", key="k", body=body, handler=handler)
+    response = run_idempotent(service.store, clock, scope="refund:ord_1", key="k", body=body, handler=handler)
 
     assert (response.status_code, msgspec.json.decode(response.content)) == (201, {"winner": True})
 
@@ -38,27 +38,27 @@ def test_a_recorded_response_is_replayed_without_running_the_handler_again(servi
         calls.append(1)
         return 200, {"ok": len(calls)}
 
-    run_idempotent(service, clock, scope="adjust:MUG", key="k", body=body, handler=handler)
-    again = run_idempotent(service, clock, scope="adjust:MUG", key="k", body=body, handler=handler)
+    run_idempotent(service.store, clock, scope="adjust:MUG", key="k", body=body, handler=handler)
+    again = run_idempotent(service.store, clock, scope="adjust:MUG", key="k", body=body, handler=handler)
 
     assert calls == [1] and msgspec.json.decode(again.content) == {"ok": 1}
 
 
 def test_the_same_key_in_another_scope_is_independent(service, clock):
-    run_idempotent(service, clock, scope="adjust:MUG", key="k", body=b"{}", handler=lambda: (200, {"a": 1}))
+    run_idempotent(service.store, clock, scope="adjust:MUG", key="k", body=b"{}", handler=lambda: (200, {"a": 1}))
 
-    other = run_idempotent(service, clock, scope="adjust:HAT", key="k", body=b'{"x": 1}',
+    other = run_idempotent(service.store, clock, scope="adjust:HAT", key="k", body=b'{"x": 1}',
                            handler=lambda: (200, {"b": 2}))
 
     assert msgspec.json.decode(other.content) == {"b": 2}
 
 
 def test_the_same_key_with_another_body_is_a_conflict(service, clock):
-    run_idempotent(service, clock, scope="adjust:MUG", key="k", body=b'{"delta": 1}',
+    run_idempotent(service.store, clock, scope="adjust:MUG", key="k", body=b'{"delta": 1}',
                    handler=lambda: (200, {}))
 
     with pytest.raises(errors.IdempotencyConflictError):
-        run_idempotent(service, clock, scope="adjust:MUG", key="k", body=b'{"delta": 2}',
+        run_idempotent(service.store, clock, scope="adjust:MUG", key="k", body=b'{"delta": 2}',
                        handler=lambda: (200, {}))
 
 

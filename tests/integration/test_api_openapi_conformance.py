@@ -27,7 +27,7 @@ from adapters.database import parse_database_url
 from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
 from api.app import create_app
-from checkout_saga.service import CheckoutService
+from tests.conftest import system_for
 from tests.integration.api_support import (
     ADMIN,
     FakeReadModels,
@@ -63,9 +63,9 @@ def app_and_seed(sqlite_database_url):
     store = EventsourcingStore(parse_database_url(sqlite_database_url), pool_size=4)
     clock = FakeClock()
     gateway = FakePaymentGateway()
-    service = CheckoutService(store, gateway, clock, sleep=lambda _: None)
-    app = create_app(api_settings(sqlite_database_url), service=service, gateway=gateway,
-                     clock=clock, read_models=FakeReadModels())
+    system = system_for(store, gateway, clock, settings=api_settings(sqlite_database_url),
+                        read_models=FakeReadModels())
+    app = create_app(system)
     with TestClient(app) as client:
         seeded = _seed(client)
     yield app, seeded

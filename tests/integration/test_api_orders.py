@@ -127,12 +127,14 @@ def test_listing_orders_reads_the_real_orders_projection_after_catch_up(service,
 
     from api.app import create_app
     from projections.runtime import ReadModels
+    from tests.conftest import system_for
     from tests.integration.api_support import api_settings
 
     settings = api_settings(database_url)
     models = ReadModels(settings.database, event_store=service.store)
     models.migrate()
-    app = create_app(settings, service=service, gateway=gateway, clock=clock, read_models=models)
+    app = create_app(system_for(service.store, gateway, clock, settings=settings,
+                                read_models=models))
     try:
         with TestClient(app) as real_client:
             real_client.put("/sellers/acct_1", json={"charges_enabled": True}, headers=ADMIN)

@@ -109,14 +109,12 @@ class _DeadStore:
         raise ConnectionError("database is down")
 
 
-class _ServiceWithDeadStore:
-    store = _DeadStore()
-    clock = FakeClock()
-    observer = None
-
-
 def test_readyz_is_503_when_the_database_does_not_answer(sqlite_database_url):
-    app = create_app(api_settings(sqlite_database_url), service=_ServiceWithDeadStore())
+    from adapters.fake_payment_gateway import FakePaymentGateway
+    from tests.conftest import system_for
+
+    system = system_for(_DeadStore(), FakePaymentGateway(), FakeClock(), sqlite_database_url)
+    app = create_app(system)
     with TestClient(app) as test_client:
         response = test_client.get("/readyz")
 
@@ -205,7 +203,9 @@ def fuzz_client(tmp_path_factory):
     from adapters.fake_payment_gateway import FakePaymentGateway
 
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/fuzz.db"
-    app = create_app(api_settings(url), gateway=FakePaymentGateway(), clock=FakeClock())
+    from bootstrap import build
+
+    app = create_app(build(api_settings(url), gateway=FakePaymentGateway(), clock=FakeClock()))
     with TestClient(app) as test_client:
         yield test_client
 

@@ -10,16 +10,17 @@ import pytest
 
 from adapters.database import parse_database_url
 from adapters.settings import Settings
+from bootstrap import build
 from checkout_saga.commands import CartLine, RefundOrder, StartCheckout
 from checkout_saga.ids import inventory_stream, parse_prefixed
+from cli import audit
 from events import inventory as inv_ev
 from events import order as ord_ev
-from projections import audit
 
 
 def start(service, session, payment_method="pm_card_visa", **lines):
     items = tuple(CartLine(sku=s, quantity=q) for s, q in (lines or {"TSHIRT-M": 1}).items())
-    return service.start_checkout(StartCheckout(
+    return service.checkouts.start_checkout(StartCheckout(
         checkout_session_id=session, currency="usd", items=items, customer_id="cus_42",
         payment_method=payment_method)).checkout
 
@@ -40,10 +41,10 @@ def next_version(store, stream):
 
 def test_verify_passes_on_an_honest_workload(shop, settings, capsys):
     paid = start(shop, "cs_audit_0001")
-    shop.refund(RefundOrder(order_id=paid.order_id, idempotency_key="rf-1", amount=999))
-    shop.cancel(start(shop, "cs_audit_0002", payment_method=None).checkout_id)
+    shop.orders.refund(RefundOrder(order_id=paid.order_id, idempotency_key="rf-1", amount=999))
+    shop.checkouts.cancel(start(shop, "cs_audit_0002", payment_method=None).checkout_id)
 
-    assert audit.run(args("verify"), settings) == 0
+    assert audit.run(args("verify"), build(settings)) == 0
     assert "all invariants hold" in capsys.readouterr().out
 
 
@@ -53,7 +54,7 @@ def test_verify_catches_a_commit_of_units_never_reserved(shop, store, clock, set
         originator_id=stream, originator_version=next_version(store, stream),
         occurred_at=clock.now(), sku="MUG", checkout_id="chk_forged", quantity=3)])
 
-    assert audit.run(args("verify"), settings) == 1
+    assert audit.run(args("verify"), build(settings)) == 1
     out = capsys.readouterr().out
     assert "invariant 1 violated" in out and "MUG" in out
 
@@ -65,7 +66,7 @@ def test_verify_catches_a_refund_beyond_the_captured_amount(shop, store, clock, 
         originator_id=stream, originator_version=next_version(store, stream),
         occurred_at=clock.now(), refund_id="rf_forged", provider_refund_id="re_forged", amount=5000)])
 
-    assert audit.run(args("verify"), settings) == 1
+    assert audit.run(args("verify"), build(settings)) == 1
     out = capsys.readouterr().out
     assert "invariant 5 violated" in out and paid.order_id in out
 
@@ -73,7 +74,7 @@ def test_verify_catches_a_refund_beyond_the_captured_amount(shop, store, clock, 
 def test_show_prints_each_event_with_its_cause_and_the_final_state(shop, settings, capsys):
     checkout = start(shop, "cs_audit_0004")
 
-    assert audit.run(args("show", checkout.checkout_id), settings) == 0
+    assert audit.run(args("show", checkout.checkout_id), build(settings)) == 0
 
     out = capsys.readouterr().out
     assert "v1" in out and "CheckoutStarted" in out and "CheckoutCompleted" in out
@@ -83,7 +84,7 @@ def test_show_prints_each_event_with_its_cause_and_the_final_state(shop, setting
 def test_show_at_a_version_gives_the_state_as_it_was_then(shop, settings, capsys):
     checkout = start(shop, "cs_audit_0005")
 
-    assert audit.run(args("show", checkout.checkout_id, at_version=1, as_json=True), settings) == 0
+    assert audit.run(args("show", checkout.checkout_id, at_version=1, as_json=True), build(settings)) == 0
 
     doc = json.loads(capsys.readouterr().out)
     assert [e["type"] for e in doc["events"]] == ["CheckoutStarted"]
@@ -94,11 +95,11 @@ def test_show_at_a_time_before_the_checkout_leaves_no_events(shop, clock, settin
     checkout = start(shop, "cs_audit_0006")
     before = (clock.now() - timedelta(days=1)).isoformat()
 
-    assert audit.run(args("show", checkout.checkout_id, at_time=before, as_json=True), settings) == 0
+    assert audit.run(args("show", checkout.checkout_id, at_time=before, as_json=True), build(settings)) == 0
 
     assert json.loads(capsys.readouterr().out)["events"] == []
 
 
 def test_show_of_an_unknown_checkout_exits_1(shop, settings, capsys):
-    assert audit.run(args("show", "chk_" + "0" * 32), settings) == 1
+    assert audit.run(args("show", "chk_" + "0" * 32), build(settings)) == 1
     assert "no checkout" in capsys.readouterr().err

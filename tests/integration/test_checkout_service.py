@@ -11,7 +11,7 @@ from checkout_saga.invariants import check_invariants
 
 def start(service, session="cs_test_0001", payment_method="pm_card_visa", **lines):
     items = tuple(CartLine(sku=s, quantity=q) for s, q in (lines or {"TSHIRT-M": 2}).items())
-    return service.start_checkout(StartCheckout(
+    return service.checkouts.start_checkout(StartCheckout(
         checkout_session_id=session, currency="usd", items=items, customer_id="cus_42",
         payment_method=payment_method))
 
@@ -27,9 +27,9 @@ def test_a_card_that_needs_no_action_completes_the_checkout_in_one_call(shop, ga
     result = start(shop)
 
     assert result.created and result.checkout.status == "completed"
-    order = shop.get_order(result.checkout.order_id)
+    order = shop.orders.get_order(result.checkout.order_id)
     assert (order.status, order.amount_captured) == ("paid", 3998)
-    level = shop.get_inventory("TSHIRT-M")
+    level = shop.catalog.get_inventory("TSHIRT-M")
     assert (level.on_hand, level.reserved, level.sold) == (8, 0, 2)
     assert gateway.captures == 1
     assert_invariants(shop, gateway)
@@ -55,9 +55,9 @@ def test_insufficient_stock_reserves_nothing_and_fails_the_checkout(shop, gatewa
         start(shop, **{"TSHIRT-M": 2, "MUG": 6})
 
     assert raised.value.details["lines"] == [{"sku": "MUG", "requested": 6, "available": 5}]
-    checkout = shop.get(raised.value.details["checkout_id"])
+    checkout = shop.checkouts.get(raised.value.details["checkout_id"])
     assert checkout.status == "failed"
-    assert shop.get_inventory("TSHIRT-M").reserved == 0
+    assert shop.catalog.get_inventory("TSHIRT-M").reserved == 0
     assert gateway.intents == {}
 
 
@@ -66,10 +66,10 @@ def test_a_declined_card_leaves_the_checkout_awaiting_payment_and_another_card_c
         start(shop, payment_method="pm_card_chargeDeclinedInsufficientFunds")
     checkout_id = raised.value.details["checkout_id"]
     assert raised.value.details["decline_code"] == "insufficient_funds"
-    assert shop.get(checkout_id).status == "awaiting_payment"
-    assert shop.get_inventory("TSHIRT-M").reserved == 2
+    assert shop.checkouts.get(checkout_id).status == "awaiting_payment"
+    assert shop.catalog.get_inventory("TSHIRT-M").reserved == 2
 
-    checkout = shop.confirm_payment(checkout_id, "pm_card_visa")
+    checkout = shop.checkouts.confirm_payment(checkout_id, "pm_card_visa")
 
     assert checkout.status == "completed"
     assert len(gateway.intents) == 1 and gateway.captures == 1
@@ -81,7 +81,7 @@ def test_three_d_secure_completes_when_the_provider_reports_authorization(shop, 
     assert checkout.status == "requires_action" and checkout.next_action_url
 
     snapshot = gateway.authenticate(checkout.payment_intent_id)
-    checkout = shop.apply_payment_snapshot(snapshot)
+    checkout = shop.checkouts.apply_payment_snapshot(snapshot)
 
     assert checkout.status == "completed"
     assert_invariants(shop, gateway)
@@ -91,65 +91,65 @@ def test_cancel_releases_stock_cancels_the_intent_and_the_order(shop, gateway):
     checkout = start(shop, payment_method=None).checkout
     assert checkout.status == "awaiting_payment"
 
-    cancelled = shop.cancel(checkout.checkout_id)
+    cancelled = shop.checkouts.cancel(checkout.checkout_id)
 
     assert cancelled.status == "cancelled"
     assert gateway.intents[checkout.payment_intent_id].status == "canceled"
-    assert shop.get_order(checkout.order_id).status == "cancelled"
-    assert shop.get_inventory("TSHIRT-M").reserved == 0
-    assert shop.cancel(checkout.checkout_id).status == "cancelled"
+    assert shop.orders.get_order(checkout.order_id).status == "cancelled"
+    assert shop.catalog.get_inventory("TSHIRT-M").reserved == 0
+    assert shop.checkouts.cancel(checkout.checkout_id).status == "cancelled"
     assert_invariants(shop, gateway)
 
 
 def test_a_captured_checkout_cannot_be_cancelled(shop):
     checkout = start(shop).checkout
     with pytest.raises(errors.CheckoutNotCancellableError):
-        shop.cancel(checkout.checkout_id)
+        shop.checkouts.cancel(checkout.checkout_id)
 
 
 def test_an_expired_reservation_cancels_the_intent_before_releasing_stock(shop, gateway, clock):
     checkout = start(shop, payment_method=None).checkout
     clock.advance(seconds=901)
 
-    expired = shop.resume(checkout.checkout_id)
+    expired = shop.checkouts.resume(checkout.checkout_id)
 
     assert expired.status == "expired"
     assert gateway.intents[checkout.payment_intent_id].status == "canceled"
-    assert shop.get_inventory("TSHIRT-M").reserved == 0
+    assert shop.catalog.get_inventory("TSHIRT-M").reserved == 0
     assert_invariants(shop, gateway)
 
 
 def test_partial_then_full_refund_restocks_on_the_full_one(shop, gateway):
     order_id = start(shop).checkout.order_id
 
-    partial = shop.refund(RefundOrder(order_id=order_id, idempotency_key="r1", amount=1000))
+    partial = shop.orders.refund(RefundOrder(order_id=order_id, idempotency_key="r1", amount=1000))
     assert partial.status == "succeeded"
-    assert shop.get_order(order_id).status == "partially_refunded"
-    assert shop.get_inventory("TSHIRT-M").sold == 2
+    assert shop.orders.get_order(order_id).status == "partially_refunded"
+    assert shop.catalog.get_inventory("TSHIRT-M").sold == 2
 
     with pytest.raises(errors.RefundExceedsRemainingError) as raised:
-        shop.refund(RefundOrder(order_id=order_id, idempotency_key="r2", amount=5000))
+        shop.orders.refund(RefundOrder(order_id=order_id, idempotency_key="r2", amount=5000))
     assert raised.value.details["refundable"] == 2998
 
-    full = shop.refund(RefundOrder(order_id=order_id, idempotency_key="r3"))
+    full = shop.orders.refund(RefundOrder(order_id=order_id, idempotency_key="r3"))
     assert full.amount == 2998
-    order = shop.get_order(order_id)
+    order = shop.orders.get_order(order_id)
     assert (order.status, order.amount_refunded) == ("refunded", 3998)
-    level = shop.get_inventory("TSHIRT-M")
+    level = shop.catalog.get_inventory("TSHIRT-M")
     assert (level.on_hand, level.sold) == (10, 0)
     assert_invariants(shop, gateway)
 
 
 def test_a_refund_replayed_with_its_key_is_not_refunded_twice(shop, gateway):
     order_id = start(shop).checkout.order_id
-    first = shop.refund(RefundOrder(order_id=order_id, idempotency_key="r1", amount=500))
-    again = shop.refund(RefundOrder(order_id=order_id, idempotency_key="r1", amount=500))
+    first = shop.orders.refund(RefundOrder(order_id=order_id, idempotency_key="r1", amount=500))
+    again = shop.orders.refund(RefundOrder(order_id=order_id, idempotency_key="r1", amount=500))
 
     assert first.refund_id == again.refund_id
-    assert shop.get_order(order_id).amount_refunded == 500
+    assert shop.orders.get_order(order_id).amount_refunded == 500
     assert len(gateway.refunds) == 1
     with pytest.raises(errors.IdempotencyConflictError):
-        shop.refund(RefundOrder(order_id=order_id, idempotency_key="r1", amount=600))
+        shop.orders.refund(RefundOrder(order_id=order_id, idempotency_key="r1", amount=600))
 
 
 def test_a_lost_capture_reply_is_retried_with_the_same_key_and_captures_once(shop, gateway, clock):
@@ -158,7 +158,7 @@ def test_a_lost_capture_reply_is_retried_with_the_same_key_and_captures_once(sho
     assert checkout.status == "processing" and checkout.pending.step == "capture"
 
     clock.advance(seconds=120)
-    checkout = shop.resume(checkout.checkout_id)
+    checkout = shop.checkouts.resume(checkout.checkout_id)
 
     assert checkout.status == "completed"
     assert gateway.captures == 1

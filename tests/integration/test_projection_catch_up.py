@@ -11,7 +11,7 @@ from projections.runtime import ReadModels
 
 def start(service, session, **lines):
     items = tuple(CartLine(sku=s, quantity=q) for s, q in (lines or {"TSHIRT-M": 1}).items())
-    return service.start_checkout(StartCheckout(
+    return service.checkouts.start_checkout(StartCheckout(
         checkout_session_id=session, currency="usd", items=items, customer_id="cus_42",
         payment_method="pm_card_visa")).checkout
 
@@ -36,7 +36,7 @@ def test_catch_up_projects_a_completed_checkout_into_orders_and_inventory(shop, 
 
 def test_a_refund_is_projected_into_the_order_and_the_ledger(shop, read_models):
     checkout = start(shop, "cs_proj_0002")
-    shop.refund(RefundOrder(order_id=checkout.order_id, idempotency_key="rf-1", amount=500))
+    shop.orders.refund(RefundOrder(order_id=checkout.order_id, idempotency_key="rf-1", amount=500))
 
     read_models.catch_up()
 
@@ -53,7 +53,7 @@ def test_a_new_instance_after_a_restart_applies_only_the_new_events(shop, databa
     start(shop, "cs_proj_0004")
     head = shop.store.max_notification_id()
 
-    restarted = ReadModels(parse_database_url(database_url))
+    restarted = ReadModels(parse_database_url(database_url), event_store=shop.store)
     try:
         applied = restarted.catch_up()
         assert applied == head - first

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.postgres,
 @pytest.fixture
 def two_processes(database_url, store):
     """Two ReadModels as two processes would have them, each with its runner started."""
-    models = [ReadModels(parse_database_url(database_url)) for _ in range(2)]
+    models = [ReadModels(parse_database_url(database_url), event_store=store) for _ in range(2)]
     models[0].migrate()
     for m in models:
         m.start_background(fallback_poll=0.3)

@@ -17,7 +17,7 @@ NO_FALLBACK = 30.0  # long enough that only a notification (or a reconnect) can 
 
 
 def start(service, session):
-    return service.start_checkout(StartCheckout(
+    return service.checkouts.start_checkout(StartCheckout(
         checkout_session_id=session, currency="usd", items=(CartLine(sku="TSHIRT-M", quantity=1),),
         customer_id="cus_42", payment_method="pm_card_visa")).checkout
 

@@ -14,7 +14,7 @@ from projections.runtime import ReadModels
 
 
 def start(service, session, customer="cus_42", payment_method="pm_card_visa"):
-    return service.start_checkout(StartCheckout(
+    return service.checkouts.start_checkout(StartCheckout(
         checkout_session_id=session, currency="usd", items=(CartLine(sku="MUG", quantity=1),),
         customer_id=customer, payment_method=payment_method)).checkout
 
@@ -76,7 +76,7 @@ def test_the_background_runner_picks_up_new_events_by_itself(shop, read_models):
 def test_two_runners_catching_up_at_once_apply_each_event_once(shop, database_url, read_models):
     for i in range(5):
         start(shop, f"cs_query_two{i:02d}")
-    other = ReadModels(parse_database_url(database_url), batch=7)
+    other = ReadModels(parse_database_url(database_url), event_store=shop.store, batch=7)
     read_models.batch = 5
     try:
         threads = [threading.Thread(target=m.catch_up) for m in (read_models, other)]

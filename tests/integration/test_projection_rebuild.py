@@ -8,24 +8,26 @@ import pytest
 
 from adapters.database import parse_database_url
 from adapters.settings import Settings
+from bootstrap import build
 from checkout_saga import errors
 from checkout_saga.commands import CartLine, RefundOrder, StartCheckout
-from projections import cli, rebuild
+from cli import projections as cli
+from projections import rebuild
 from projections.registry import PROJECTIONS
 
 
 def start(service, session, payment_method="pm_card_visa", **lines):
     items = tuple(CartLine(sku=s, quantity=q) for s, q in (lines or {"TSHIRT-M": 1}).items())
-    return service.start_checkout(StartCheckout(
+    return service.checkouts.start_checkout(StartCheckout(
         checkout_session_id=session, currency="usd", items=items, customer_id="cus_42",
         payment_method=payment_method)).checkout
 
 
 def workload(shop):
     paid = start(shop, "cs_rebuild_0001", **{"TSHIRT-M": 2, "MUG": 1})
-    shop.refund(RefundOrder(order_id=paid.order_id, idempotency_key="rf-1", amount=700))
+    shop.orders.refund(RefundOrder(order_id=paid.order_id, idempotency_key="rf-1", amount=700))
     cancelled = start(shop, "cs_rebuild_0002", payment_method=None)
-    shop.cancel(cancelled.checkout_id)
+    shop.checkouts.cancel(cancelled.checkout_id)
     start(shop, "cs_rebuild_0003", payment_method=None, MUG=2)
     with pytest.raises(errors.InsufficientStockError):
         start(shop, "cs_rebuild_0004", MUG=50)
@@ -46,7 +48,7 @@ def test_a_rebuild_gives_the_same_rows_as_the_live_catch_up(shop, read_models, d
     read_models.catch_up()
     live = snapshot(read_models)
 
-    code = cli.run(rebuild_args(), Settings(database=parse_database_url(database_url)))
+    code = cli.run(rebuild_args(), build(Settings(database=parse_database_url(database_url))))
 
     assert code == 0
     assert snapshot(read_models) == live
@@ -58,7 +60,7 @@ def test_a_shadow_rebuild_swaps_in_rows_equal_to_the_live_ones(shop, read_models
     read_models.catch_up()
     live = snapshot(read_models)
 
-    code = cli.run(rebuild_args(shadow=True), Settings(database=parse_database_url(database_url)))
+    code = cli.run(rebuild_args(shadow=True), build(Settings(database=parse_database_url(database_url))))
 
     assert code == 0
     assert snapshot(read_models) == live
@@ -100,14 +102,14 @@ def test_an_interrupted_shadow_rebuild_leaves_the_served_tables_intact(shop, rea
 def test_projections_status_reports_every_projection(read_models, database_url, capsys):
     args = argparse.Namespace(projections_command="status", names=[], shadow=False)
 
-    assert cli.run(args, Settings(database=parse_database_url(database_url))) == 0
+    assert cli.run(args, build(Settings(database=parse_database_url(database_url)))) == 0
 
     out = capsys.readouterr().out
     assert all(name in out for name in PROJECTIONS)
 
 
 def test_rebuilding_an_unknown_projection_exits_2_and_touches_nothing(read_models, database_url):
-    code = cli.run(rebuild_args("nope"), Settings(database=parse_database_url(database_url)))
+    code = cli.run(rebuild_args("nope"), build(Settings(database=parse_database_url(database_url))))
 
     assert code == 2
 
@@ -118,7 +120,7 @@ def test_a_shadow_rebuild_of_one_projection_leaves_the_others_alone(shop, read_m
     live = snapshot(read_models)
 
     code = cli.run(rebuild_args("inventory_levels", shadow=True),
-                   Settings(database=parse_database_url(database_url)))
+                   build(Settings(database=parse_database_url(database_url))))
 
     assert code == 0 and snapshot(read_models) == live
     assert {s["name"] for s in read_models.status()} == set(PROJECTIONS)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from checkout_saga.commands import CartLine, StartCheckout
+from checkout_saga.discrepancies import compare_intent
 from checkout_saga.ids import order_stream
 from checkout_saga.order import fold_order
 from checkout_saga.ports import PaymentIntentSnapshot
-from checkout_saga.reconciliation import compare_intent
 
 
 def intent(status: str, checkout_id: str | None, amount: int = 3998, pid: str = "pi_1"):
@@ -19,7 +19,7 @@ def intent(status: str, checkout_id: str | None, amount: int = 3998, pid: str = 
 
 @pytest.fixture
 def awaiting(shop):
-    return shop.start_checkout(StartCheckout(
+    return shop.checkouts.start_checkout(StartCheckout(
         checkout_session_id="cs_compare_0001", currency="usd",
         items=(CartLine(sku="TSHIRT-M", quantity=2),), payment_method=None)).checkout
 

@@ -11,28 +11,28 @@ from litestar.testing import TestClient
 
 from adapters.clock import SystemClock
 from adapters.database import parse_database_url
-from adapters.reconciliation import Reconciler
+from adapters.read_database import ReadDatabase
 from adapters.stripe_gateway import StripeGatewayConfig, StripePaymentGateway
 from adapters.stripe_webhooks import notice_from_event
 from api.app import create_app
+from application.reconciliation import Reconciler
 from checkout_saga.commands import CartLine, StartCheckout
 from checkout_saga.invariants import check_invariants
-from checkout_saga.service import CheckoutService
 from migrations import migrate
-from projections.db import ReadDatabase
+from tests.conftest import system_for
 from tests.integration.api_support import ADMIN, api_settings
 from tests.plugins.emulator import TEST_API_KEY, TEST_WEBHOOK_SECRET, stripe_client_for
 
 
 @pytest.fixture
-def stripe_service(store, stripe_emulator):
+def stripe_service(store, stripe_emulator, database_url):
     gateway = StripePaymentGateway(StripeGatewayConfig(api_key=TEST_API_KEY,
                                                        api_base=stripe_emulator.base_url))
-    service = CheckoutService(store, gateway, SystemClock(), sleep=lambda _: None)
-    service.set_seller("acct_1", charges_enabled=True)
-    service.upsert_product(sku="MUG", name="Mug", unit_amount=1250, currency="usd",
+    service = system_for(store, gateway, SystemClock(), settings=api_settings(database_url))
+    service.catalog.set_seller("acct_1", charges_enabled=True)
+    service.catalog.upsert_product(sku="MUG", name="Mug", unit_amount=1250, currency="usd",
                            seller_id="acct_1", active=True)
-    service.adjust_stock("MUG", 10, "initial")
+    service.catalog.adjust_stock("MUG", 10, "initial")
     yield service
     gateway.close()
 
@@ -41,7 +41,7 @@ def stripe_service(store, stripe_emulator):
 def reconciler(stripe_service, database_url):
     db = ReadDatabase(parse_database_url(database_url))
     migrate(db)
-    yield Reconciler(stripe_service, db)
+    yield Reconciler(stripe_service.checkouts, stripe_service.inbox, stripe_service.gateway, db)
     db.close()
 
 
@@ -52,7 +52,7 @@ def control(emulator, path: str, body: dict) -> dict:
 
 
 def start(service, session: str, payment_method: str | None):
-    return service.start_checkout(StartCheckout(
+    return service.checkouts.start_checkout(StartCheckout(
         checkout_session_id=session, currency="usd", items=(CartLine(sku="MUG", quantity=1),),
         customer_id="cus_42", payment_method=payment_method)).checkout
 
@@ -60,7 +60,7 @@ def start(service, session: str, payment_method: str | None):
 def deliver(service, receiver) -> None:
     """What the webhook route does, for every webhook the endpoint acknowledged."""
     for hook in receiver.acknowledged():
-        service.receive_stripe_event(notice_from_event(json.loads(hook.payload)), hook.payload)
+        service.inbox.receive(notice_from_event(json.loads(hook.payload)), hook.payload)
 
 
 def provider_intents(service) -> dict:
@@ -98,14 +98,14 @@ def test_a_dropped_webhook_is_backfilled_from_the_events_list(stripe_service, re
     control(stripe_emulator, f"payment_intents/{checkout.payment_intent_id}/authenticate",
             {"outcome": "succeed"})
     assert len(webhook_receiver.acknowledged()) == so_far
-    assert stripe_service.get(checkout.checkout_id).status == "requires_action"  # never told
+    assert stripe_service.checkouts.get(checkout.checkout_id).status == "requires_action"  # never told
 
     report = reconciler.run()
 
     missed = [d for d in report["discrepancies"] if d["type"] == "missed_webhook"]
     assert missed and {d["outcome"] for d in missed} == {"applied"}
     assert any(d["payment_intent_id"] == checkout.payment_intent_id for d in missed)
-    assert stripe_service.get(checkout.checkout_id).status == "completed"
+    assert stripe_service.checkouts.get(checkout.checkout_id).status == "completed"
     reconciler.run()  # the capture's own events were dropped too (times=5): backfilled now
     assert reconciler.run()["discrepancies"] == []
     assert check_invariants(stripe_service.store.all_events(), provider_intents(stripe_service)) == []
@@ -121,13 +121,13 @@ def test_an_amount_changed_at_stripe_sends_the_checkout_to_needs_attention(
 
     [found] = [d for d in report["discrepancies"] if d["type"] == "amount_mismatch"]
     assert (found["fix"], found["outcome"]) == ("needs_attention", "needs_attention")
-    flagged = stripe_service.get(checkout.checkout_id)
+    flagged = stripe_service.checkouts.get(checkout.checkout_id)
     assert flagged.status == "needs_attention" and "amount_mismatch" in flagged.attention_reason
 
 
 def test_the_latest_report_is_served_at_ops_reconciliation(stripe_service, reconciler,
                                                            database_url):
-    app = create_app(api_settings(database_url), service=stripe_service, reconciliation=reconciler)
+    app = create_app(stripe_service)
     with TestClient(app) as client:
         assert client.get("/ops/reconciliation", headers=ADMIN).json()["report"] is None
         report = reconciler.run()

@@ -16,7 +16,7 @@ def notice(event_id, type_, snapshot=None):
 
 
 def start(shop, method="pm_card_visa", session="cs_inbox_0001"):
-    return shop.start_checkout(StartCheckout(
+    return shop.checkouts.start_checkout(StartCheckout(
         checkout_session_id=session, currency="usd",
         items=(CartLine(sku="TSHIRT-M", quantity=1),), payment_method=method)).checkout
 
@@ -26,8 +26,8 @@ def inbox_types(service, event_id):
 
 
 def test_an_event_type_we_do_not_act_on_is_recorded_once_and_acknowledged(shop):
-    assert shop.receive_stripe_event(notice("evt_other_1", "customer.updated"), "{}") is False
-    assert shop.receive_stripe_event(notice("evt_other_1", "customer.updated"), "{}") is True
+    assert shop.inbox.receive(notice("evt_other_1", "customer.updated"), "{}") is False
+    assert shop.inbox.receive(notice("evt_other_1", "customer.updated"), "{}") is True
 
     assert inbox_types(shop, "evt_other_1") == [StripeEventReceived, StripeEventApplied]
 
@@ -37,9 +37,9 @@ def test_news_about_a_completed_checkout_changes_nothing_and_asks_stripe_nothing
     version, calls = checkout.version, len(gateway.calls)
     snapshot = gateway.intents[checkout.payment_intent_id].snapshot()
 
-    shop.receive_stripe_event(notice("evt_done_1", "payment_intent.succeeded", snapshot), "{}")
+    shop.inbox.receive(notice("evt_done_1", "payment_intent.succeeded", snapshot), "{}")
 
-    assert shop.get(checkout.checkout_id).version == version
+    assert shop.checkouts.get(checkout.checkout_id).version == version
     assert len(gateway.calls) == calls
     assert inbox_types(shop, "evt_done_1") == [StripeEventReceived, StripeEventApplied]
 
@@ -49,8 +49,8 @@ def test_an_authorization_webhook_completes_a_3ds_checkout_exactly_once(shop, ga
     snapshot = gateway.authenticate(checkout.payment_intent_id)
     event = notice("evt_auth_1", "payment_intent.amount_capturable_updated", snapshot)
 
-    assert shop.receive_stripe_event(event, "{}") is False
-    assert shop.receive_stripe_event(event, "{}") is True
+    assert shop.inbox.receive(event, "{}") is False
+    assert shop.inbox.receive(event, "{}") is True
 
-    assert shop.get(checkout.checkout_id).status == "completed"
+    assert shop.checkouts.get(checkout.checkout_id).status == "completed"
     assert gateway.captures == 1

@@ -17,7 +17,7 @@ from adapters.fake_payment_gateway import FakePaymentGateway
 from checkout_saga import errors
 from checkout_saga.commands import CartLine, RefundOrder, StartCheckout
 from checkout_saga.invariants import check_invariants
-from checkout_saga.service import CheckoutService
+from tests.conftest import system_for
 
 METHODS = st.sampled_from([None, "pm_card_visa", "pm_card_chargeDeclined",
                            "pm_card_authenticationRequired"])
@@ -34,17 +34,17 @@ class CheckoutSagaMachine(RuleBasedStateMachine):
         self.gateway = FakePaymentGateway()
         self.clock = FakeClock()
         self.service = self._new_process()
-        self.service.set_seller("acct_1", charges_enabled=True)
+        self.service.catalog.set_seller("acct_1", charges_enabled=True)
         for sku, price, units in (("A", 1000, 3), ("B", 250, 2)):
-            self.service.upsert_product(sku=sku, name=sku, unit_amount=price, currency="usd",
+            self.service.catalog.upsert_product(sku=sku, name=sku, unit_amount=price, currency="usd",
                                         seller_id="acct_1", active=True)
-            self.service.adjust_stock(sku, units, "initial")
+            self.service.catalog.adjust_stock(sku, units, "initial")
         self.checkouts: list[str] = []
         self.snapshots: list = []
         self.sessions = 0
 
-    def _new_process(self) -> CheckoutService:
-        return CheckoutService(self.store, self.gateway, self.clock, sleep=lambda _: None)
+    def _new_process(self):
+        return system_for(self.store, self.gateway, self.clock)
 
     def teardown(self) -> None:
         self.store.close()
@@ -61,7 +61,7 @@ class CheckoutSagaMachine(RuleBasedStateMachine):
             self.sessions += 1
         session = f"cs_property_{self.sessions:04d}"
         try:
-            result = self.service.start_checkout(StartCheckout(
+            result = self.service.checkouts.start_checkout(StartCheckout(
                 checkout_session_id=session, currency="usd", items=items, payment_method=method))
             self._remember(result.checkout.checkout_id)
         except EXPECTED as exc:
@@ -71,17 +71,17 @@ class CheckoutSagaMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.checkouts)
     @rule(data=st.data(), method=METHODS)
     def confirm(self, data, method):
-        self._safely(lambda c: self.service.confirm_payment(c, method), data)
+        self._safely(lambda c: self.service.checkouts.confirm_payment(c, method), data)
 
     @precondition(lambda self: self.checkouts)
     @rule(data=st.data())
     def cancel(self, data):
-        self._safely(self.service.cancel, data)
+        self._safely(lambda c: self.service.checkouts.cancel(c), data)
 
     @precondition(lambda self: self.checkouts)
     @rule(data=st.data(), succeed=st.booleans())
     def customer_finishes_3ds(self, data, succeed):
-        checkout = self.service.get(data.draw(st.sampled_from(self.checkouts)))
+        checkout = self.service.checkouts.get(data.draw(st.sampled_from(self.checkouts)))
         if checkout.payment_intent_id:
             self.snapshots.append(self.gateway.authenticate(checkout.payment_intent_id, succeed=succeed))
 
@@ -90,7 +90,7 @@ class CheckoutSagaMachine(RuleBasedStateMachine):
     def webhook_delivered(self, data):
         """Any earlier snapshot: duplicates and out-of-order deliveries included."""
         snap = data.draw(st.sampled_from(self.snapshots))
-        self._ignore_expected(lambda: self.service.apply_payment_snapshot(snap))
+        self._ignore_expected(lambda: self.service.checkouts.apply_payment_snapshot(snap))
 
     @rule(operation=OPERATIONS, fault=FAULTS)
     def provider_fault(self, operation, fault):
@@ -100,7 +100,7 @@ class CheckoutSagaMachine(RuleBasedStateMachine):
     def time_passes_and_the_worker_runs(self, seconds):
         self.clock.advance(seconds=seconds)
         for checkout_id in self.checkouts:
-            self._ignore_expected(lambda c=checkout_id: self.service.resume(c))
+            self._ignore_expected(lambda c=checkout_id: self.service.checkouts.resume(c))
 
     @precondition(lambda self: self.checkouts)
     @rule()
@@ -108,14 +108,14 @@ class CheckoutSagaMachine(RuleBasedStateMachine):
         """A new process on the same database resumes every checkout with its recorded keys."""
         self.service = self._new_process()
         for checkout_id in self.checkouts:
-            self._ignore_expected(lambda c=checkout_id: self.service.resume(c))
+            self._ignore_expected(lambda c=checkout_id: self.service.checkouts.resume(c))
 
     @precondition(lambda self: self.checkouts)
     @rule(data=st.data(), amount=st.one_of(st.none(), st.integers(1, 3000)), key=st.integers(0, 3))
     def refund(self, data, amount, key):
-        checkout = self.service.get(data.draw(st.sampled_from(self.checkouts)))
+        checkout = self.service.checkouts.get(data.draw(st.sampled_from(self.checkouts)))
         if checkout.order_id:
-            self._ignore_expected(lambda: self.service.refund(RefundOrder(
+            self._ignore_expected(lambda: self.service.orders.refund(RefundOrder(
                 order_id=checkout.order_id, idempotency_key=f"k{key}", amount=amount)))
 
     # --- invariants ----------------------------------------------------------------------
@@ -138,7 +138,7 @@ class CheckoutSagaMachine(RuleBasedStateMachine):
     def _remember(self, checkout_id: str) -> None:
         if checkout_id not in self.checkouts:
             self.checkouts.append(checkout_id)
-        checkout = self.service.get(checkout_id)
+        checkout = self.service.checkouts.get(checkout_id)
         if checkout.payment_intent_id and checkout.payment_intent_id in self.gateway.intents:
             self.snapshots.append(self.gateway.intents[checkout.payment_intent_id].snapshot())
 

@@ -10,10 +10,10 @@ from checkout_saga import effects as fx
 from checkout_saga import errors, ports
 from checkout_saga.catalog import fold_product, fold_seller
 from checkout_saga.checkout import fold_checkout
+from checkout_saga.checkout_decisions import decide_cancel, decide_expire, decide_step_result
 from checkout_saga.commands import CartLine, StartCheckout
 from checkout_saga.ids import checkout_stream, inventory_stream, product_stream, seller_stream
 from checkout_saga.inventory import fold_inventory
-from checkout_saga.operations import decide_cancel, decide_expire, decide_step_result
 from checkout_saga.order import fold_order
 from checkout_saga.saga import decide_start
 from events import checkout as ev
@@ -109,18 +109,20 @@ def test_start_for_a_seller_without_charges_fails_before_reserving():
     (StartCheckout(checkout_session_id="cs_unit_0001", currency="USD", items=(CartLine(sku="A", quantity=1),)), "currency"),
 ])
 def test_start_rejects_bad_input_naming_the_field(bad, field):
-    with pytest.raises(errors.ValidationError) as raised:
-        decide_start(bad, None, {}, {}, {}, stream_id=checkout_stream("x"), now=NOW, reservation_ttl=TTL)
-    assert field in [f for f, _ in raised.value.errors]
+    decision = decide_start(bad, None, {}, {}, {}, stream_id=checkout_stream("x"), now=NOW,
+                            reservation_ttl=TTL)
+    assert isinstance(decision.error, errors.ValidationError) and not decision.events
+    assert field in [f for f, _ in decision.error.errors]
 
 
 def test_start_rejects_unknown_and_inactive_products():
     cmd = command()
-    with pytest.raises(errors.UnknownSkuError):
-        decide_start(cmd, None, {"TSHIRT-M": None}, {}, {}, stream_id=checkout_stream("x"), now=NOW, reservation_ttl=TTL)
-    with pytest.raises(errors.ProductUnavailableError):
-        decide_start(cmd, None, {"TSHIRT-M": product(active=False)}, {"acct_1": seller()}, {},
-                     stream_id=checkout_stream("x"), now=NOW, reservation_ttl=TTL)
+    unknown = decide_start(cmd, None, {"TSHIRT-M": None}, {}, {}, stream_id=checkout_stream("x"),
+                           now=NOW, reservation_ttl=TTL)
+    inactive = decide_start(cmd, None, {"TSHIRT-M": product(active=False)}, {"acct_1": seller()},
+                            {}, stream_id=checkout_stream("x"), now=NOW, reservation_ttl=TTL)
+    assert isinstance(unknown.error, errors.UnknownSkuError) and not unknown.events
+    assert isinstance(inactive.error, errors.ProductUnavailableError) and not inactive.events
 
 
 def test_a_replayed_start_records_nothing_and_a_changed_one_conflicts():
@@ -129,9 +131,9 @@ def test_a_replayed_start_records_nothing_and_a_changed_one_conflicts():
 
     replay = decide_start(cmd, checkout, {}, {}, {}, stream_id=checkout.id, now=NOW, reservation_ttl=TTL)
     assert replay.events == []
-    with pytest.raises(errors.IdempotencyConflictError):
-        decide_start(command(quantity=3), checkout, {}, {}, {}, stream_id=checkout.id, now=NOW,
-                     reservation_ttl=TTL)
+    changed = decide_start(command(quantity=3), checkout, {}, {}, {}, stream_id=checkout.id,
+                           now=NOW, reservation_ttl=TTL)
+    assert isinstance(changed.error, errors.IdempotencyConflictError) and not changed.events
 
 
 def _after_start(payment_method="pm_card_visa"):

@@ -1,27 +1,21 @@
-"""The saga's one service: load states, decide, append atomically, perform effects through
-the ports, record their outcomes; repeat until the saga waits. Every command is safe to
-repeat and to race: a stale append is retried against fresh state (optimistic concurrency),
-so the loser of a race sees the winner's outcome."""
+"""Checkout commands and the saga's drive loop: load states, decide, append atomically,
+perform the next effect through the ports, record its outcome; repeat until the saga waits.
+Every command is safe to repeat and to race: a stale append is decided again on fresh state
+(``CommandRunner``), so the loser of a race sees the winner's outcome."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from datetime import timedelta
 from uuid import UUID
 
+from application.catalog_service import CatalogService
+from application.command_runner import CommandRunner
+from application.payment_effects import PaymentEffects, step_of
 from checkout_saga import effects as fx
 from checkout_saga import errors, ports
-from checkout_saga.catalog_commands import CatalogCommands
 from checkout_saga.checkout import CheckoutState, fold_checkout
-from checkout_saga.commands import StartCheckout
-from checkout_saga.context import SagaContext
-from checkout_saga.ids import (
-    CHECKOUT_PREFIX,
-    checkout_stream,
-    order_stream,
-    parse_prefixed,
-)
-from checkout_saga.operations import (
+from checkout_saga.checkout_decisions import (
     decide_cancel,
     decide_confirm,
     decide_escalation,
@@ -31,12 +25,18 @@ from checkout_saga.operations import (
     decide_retry,
     decide_step_result,
 )
+from checkout_saga.commands import StartCheckout
+from checkout_saga.decision import Decision
+from checkout_saga.ids import (
+    CHECKOUT_PREFIX,
+    checkout_id_of,
+    checkout_stream,
+    order_stream,
+    parse_prefixed,
+)
 from checkout_saga.order import fold_order
-from checkout_saga.order_commands import OrderCommands
-from checkout_saga.payments import perform_payment_effect, step_of
-from checkout_saga.saga import decide_start, next_effect
-from checkout_saga.validation import validate_start
-from checkout_saga.writer import Decision
+from checkout_saga.saga import DEFAULT_RESERVATION_TTL, decide_start, next_effect
+from checkout_saga.saga_context import SagaContext
 from events.base import Cause
 from events.checkout import PaymentDeclined
 
@@ -49,8 +49,15 @@ class StartResult:
         self.created = created
 
 
-class CheckoutService(OrderCommands, CatalogCommands):
-    """Checkout commands and the saga's drive loop; orders and catalog come from the mixins."""
+class CheckoutService:
+    def __init__(self, runner: CommandRunner, catalog: CatalogService, effects: PaymentEffects, *,
+                 reservation_ttl: timedelta = DEFAULT_RESERVATION_TTL) -> None:
+        self.runner = runner
+        self.store = runner.store
+        self.clock = runner.clock
+        self.catalog = catalog
+        self.effects = effects
+        self.reservation_ttl = reservation_ttl
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -70,19 +77,21 @@ class CheckoutService(OrderCommands, CatalogCommands):
     # --- checkout commands -----------------------------------------------------------------
 
     def start_checkout(self, cmd: StartCheckout, cause: Cause | None = None) -> StartResult:
-        validate_start(cmd)
         sid = checkout_stream(cmd.checkout_session_id)
 
         def load() -> SagaContext:
             if self.store.get(sid, fold_checkout) is not None:
                 return self._load_context(sid)  # a replay: the saga may go on from here
-            return SagaContext(sid, None, {line.sku: self.get_inventory(line.sku) for line in cmd.items})
+            return SagaContext(sid, None, {line.sku: self.catalog.get_inventory(line.sku)
+                                           for line in cmd.items})
 
         def decide(ctx: SagaContext) -> Decision:
             if ctx.checkout is None:
-                self._require_provider()  # a new checkout reserves nothing while Stripe is down
-            products = {line.sku: self.get_product(line.sku) for line in cmd.items} if ctx.checkout is None else {}
-            sellers = {p.seller_id: self.get_seller(p.seller_id) for p in products.values() if p}
+                self.effects.require_available()  # a new checkout reserves nothing while Stripe is down
+            products = ({line.sku: self.catalog.get_product(line.sku) for line in cmd.items}
+                        if ctx.checkout is None else {})
+            sellers = {p.seller_id: self.catalog.get_seller(p.seller_id)
+                       for p in products.values() if p}
             return decide_start(cmd, ctx.checkout, products, sellers, ctx.inventory, stream_id=sid,
                                 now=self.clock.now(), reservation_ttl=self.reservation_ttl,
                                 cause=cause)
@@ -126,10 +135,8 @@ class CheckoutService(OrderCommands, CatalogCommands):
         and expire the reservation if its time has come."""
         cause = cause or Cause(kind="recovery")
         state = self.get(checkout_id)
-        if state.stock == "reserved" and self.clock.now() >= state.expires_at and (
-            state.status in ("awaiting_payment", "requires_action")
-        ):
-            return self.expire(checkout_id, cause)
+        if state.reservation_expired(self.clock.now()) and state.status != "processing":
+            return self.expire(checkout_id, cause)  # a step in flight reports first
         effect = next_effect(state, self.clock.now())
         return self._drive(state.id, [effect] if effect else [], cause)
 
@@ -144,12 +151,6 @@ class CheckoutService(OrderCommands, CatalogCommands):
         decision, ctx = self._in_context("observe", sid, lambda c: decide_observation(
             c.checkout, snap, c.inventory, c.order, now=self.clock.now(), cause=cause))
         return self._drive(sid, decision.effects, cause, ctx)
-
-    def receive_stripe_event(self, notice: ports.PaymentEventNotice, payload: str) -> bool:
-        """Record a verified provider event durably, then apply it; True if a duplicate."""
-        from checkout_saga.inbox import PaymentEventInbox
-
-        return PaymentEventInbox(self).receive(notice, payload)
 
     def retry(self, checkout_id: str, *, actor: str, note: str | None = None) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
@@ -166,8 +167,9 @@ class CheckoutService(OrderCommands, CatalogCommands):
 
     def resolve(self, checkout_id: str, *, actor: str, note: str) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
-        self._decide_and_append("resolve", lambda: decide_resolve(
-            self._load_checkout(sid), actor=actor, note=note, now=self.clock.now()))
+        self.runner.decide_and_append(
+            "resolve", lambda: self._load_checkout(sid),
+            lambda s: decide_resolve(s, actor=actor, note=note, now=self.clock.now()))
         return self._load_checkout(sid)
 
     # --- the shell -------------------------------------------------------------------------
@@ -188,13 +190,7 @@ class CheckoutService(OrderCommands, CatalogCommands):
                 break
             effect = effects[0]
             step, key = step_of(effect)
-            started = time.perf_counter()
-            result = perform_payment_effect(self.gateway, effect)
-            self.observer.step_finished(
-                checkout_id=effect.checkout_id if hasattr(effect, "checkout_id") else "",
-                step=step, idempotency_key=key,
-                outcome=getattr(result, "status", None) or type(result).__name__,
-                seconds=time.perf_counter() - started)
+            result = self.effects.perform(effect, owner_id=checkout_id_of(sid))
             decision, ctx = self._decide_in_context(
                 step, lambda: self._load_context(sid),
                 lambda c, step=step, key=key, result=result: decide_step_result(
@@ -209,7 +205,7 @@ class CheckoutService(OrderCommands, CatalogCommands):
 
     def _load_context(self, sid: UUID) -> SagaContext:
         state = self._load_checkout(sid)
-        inventory = {line.sku: self.get_inventory(line.sku) for line in state.items}
+        inventory = {line.sku: self.catalog.get_inventory(line.sku) for line in state.items}
         order = self.store.get(order_stream(sid), fold_order) if state.order_id else None
         return SagaContext(sid, state, inventory, order)
 
@@ -221,25 +217,9 @@ class CheckoutService(OrderCommands, CatalogCommands):
         self, operation: str, load: Callable[[], SagaContext],
         decide: Callable[[SagaContext], Decision], ctx: SagaContext | None = None,
     ) -> tuple[Decision, SagaContext]:
-        """Decide on ``ctx`` (or freshly loaded states), append; on a conflict reload and
-        decide again. Returns the decision and the states after it."""
-        for attempt in range(1, self.max_conflict_retries + 1):
-            ctx = ctx or load()
-            decision = decide(ctx)
-            try:
-                self._append(decision)
-                return decision, ctx.advanced(decision.events)
-            except errors.ConcurrencyConflictError:
-                ctx = None
-                self._conflicted(operation, attempt)
-        raise errors.ConcurrencyConflictError(
-            f"{operation}: gave up after {self.max_conflict_retries} conflicting writes")
-
-    def _require_provider(self) -> None:
-        available = getattr(self.gateway, "is_available", None)
-        if available is not None and not available():
-            raise errors.PaymentProviderUnavailableDomainError(
-                "the payment provider is unavailable; try again shortly")
+        """Decide and append; returns the decision and the states after it."""
+        decision, ctx = self.runner.decide_and_append(operation, load, decide, loaded=ctx)
+        return decision, ctx.advanced(decision.events)
 
     def _raise_if_declined(self, state: CheckoutState, recorded: list) -> None:
         if state.status == "awaiting_payment" and any(isinstance(e, PaymentDeclined) for e in recorded):

@@ -23,10 +23,9 @@ from projections.runtime import ReadModels
 log = structlog.get_logger(__name__)
 
 
-def run(args, settings) -> int:
-    models = ReadModels(settings.database)
+def run(args, system) -> int:
+    models = system.read_models
     try:
-        models.migrate()
         if args.projections_command == "status":
             return _status(models)
         if args.projections_command == "rebuild":
@@ -35,7 +34,7 @@ def run(args, settings) -> int:
         sys.stderr.write(f"unknown projections command: {args.projections_command}\n")
         return 2
     finally:
-        models.close()
+        system.close()
 
 
 def _status(models: ReadModels) -> int:

@@ -4,39 +4,28 @@ with no effect; one recorded but not applied (a crash in between) is applied aga
 
 from __future__ import annotations
 
+from application.checkout_service import CheckoutService
+from application.order_service import OrderService
 from checkout_saga import ports
-from checkout_saga.checkout import COMPENSATED_TERMINAL, fold_checkout
+from checkout_saga.checkout import fold_checkout
+from checkout_saga.decision import EventWriter
 from checkout_saga.errors import ConcurrencyConflictError
 from checkout_saga.ids import CHECKOUT_PREFIX, order_stream, parse_prefixed, stripe_event_stream
 from checkout_saga.order import fold_order
-from checkout_saga.writer import EventWriter
+from checkout_saga.stripe_events import fold_inbox, outcome_without_effect
 from events.base import Cause
 from events.order import DisputeClosed, DisputeOpened
 from events.stripe_inbox import StripeEventApplied, StripeEventReceived, StripeEventUnmatched
 
 
-class InboxEntry:
-    def __init__(self, received: StripeEventReceived | None = None, version: int = 0,
-                 outcome: str | None = None) -> None:
-        self.received, self.version, self.outcome = received, version, outcome
-
-
-def fold_inbox(state: InboxEntry | None, events) -> InboxEntry | None:
-    """None for an event never received (so the repository reports "not found")."""
-    entry = state
-    for e in events:
-        entry = entry or InboxEntry()
-        if isinstance(e, StripeEventReceived):
-            entry = InboxEntry(e, e.originator_version, entry.outcome)
-        elif isinstance(e, StripeEventApplied | StripeEventUnmatched):
-            outcome = e.outcome if isinstance(e, StripeEventApplied) else f"unmatched: {e.reason}"
-            entry = InboxEntry(entry.received, e.originator_version, outcome)
-    return entry
-
-
 class PaymentEventInbox:
-    def __init__(self, service) -> None:  # noqa: ANN001 - CheckoutService (avoids a cycle)
-        self.service = service
+    def __init__(self, checkouts: CheckoutService, orders: OrderService,
+                 gateway: ports.PaymentGateway) -> None:
+        self.store = checkouts.store
+        self.clock = checkouts.clock
+        self.checkouts = checkouts
+        self.orders = orders
+        self.gateway = gateway
 
     def receive(self, notice: ports.PaymentEventNotice, payload: str) -> bool:
         """Record then apply; True when this event was already applied (a duplicate).
@@ -44,7 +33,7 @@ class PaymentEventInbox:
         An event that cannot change anything (a type we do not act on, or news about a
         checkout that has already ended) is recorded with its outcome in one transaction;
         any other is recorded before it is applied, so a crash in between re-applies it."""
-        store = self.service.store
+        store = self.store
         sid = stripe_event_stream(notice.event_id)
         entry = store.get(sid, fold_inbox)
         if entry is not None and entry.outcome is not None:
@@ -52,7 +41,7 @@ class PaymentEventInbox:
         cause = Cause(kind="webhook", ref=notice.event_id)
         settled = self._outcome_without_effect(notice) if entry is None else None
         if entry is None:
-            w = EventWriter(self.service.clock.now(), cause)
+            w = EventWriter(self.clock.now(), cause)
             w.emit(sid, 0, StripeEventReceived, event_id=notice.event_id, type=notice.type,
                    created=notice.created, payment_intent_id=notice.payment_intent_id,
                    checkout_id=notice.checkout_id, payload=payload)
@@ -66,7 +55,7 @@ class PaymentEventInbox:
                 return False
             entry = store.get(sid, fold_inbox)
         outcome = self.apply(notice)
-        w = EventWriter(self.service.clock.now(), cause)
+        w = EventWriter(self.clock.now(), cause)
         if outcome.startswith("unmatched"):
             w.emit(sid, entry.version, StripeEventUnmatched, reason=outcome.split(":", 1)[-1].strip())
         else:
@@ -78,22 +67,9 @@ class PaymentEventInbox:
         return False
 
     def _outcome_without_effect(self, notice: ports.PaymentEventNotice) -> str | None:
-        if not (notice.type.startswith(("payment_intent.", "charge.dispute."))
-                or notice.refund is not None):
-            return "ignored"
-        if not notice.type.startswith("payment_intent.") or notice.payment_intent is None:
-            return None
         checkout_sid = parse_prefixed(notice.checkout_id or "", CHECKOUT_PREFIX)
-        checkout = self.service.store.get(checkout_sid, fold_checkout) if checkout_sid else None
-        if checkout is None:
-            return None
-        if checkout.status == "completed":
-            return "no_change: checkout already completed"
-        live = notice.payment_intent.status in ("requires_capture", "succeeded")
-        if checkout.status in COMPENSATED_TERMINAL and not live:
-            # we ended it only after its intent was cancelled: nothing here can revive it
-            return f"no_change: checkout already {checkout.status}"
-        return None
+        checkout = self.store.get(checkout_sid, fold_checkout) if checkout_sid else None
+        return outcome_without_effect(notice, checkout)
 
     def apply(self, notice: ports.PaymentEventNotice) -> str:
         cause = Cause(kind="webhook", ref=notice.event_id)
@@ -111,7 +87,7 @@ class PaymentEventInbox:
         if intent_id is None:
             return None
         try:
-            return self.service.gateway.retrieve_payment_intent(intent_id)
+            return self.gateway.retrieve_payment_intent(intent_id)
         except ports.PaymentGatewayError:
             return notice.payment_intent
 
@@ -119,7 +95,7 @@ class PaymentEventInbox:
         snap = self._current_intent(notice)
         if snap is None or snap.checkout_id is None:
             return "unmatched: no checkout_id in the intent's metadata"
-        if self.service.apply_payment_snapshot(snap, cause) is None:
+        if self.checkouts.apply_payment_snapshot(snap, cause) is None:
             return f"unmatched: no checkout {snap.checkout_id}"
         return "applied"
 
@@ -131,25 +107,25 @@ class PaymentEventInbox:
     def _apply_refund(self, notice, cause) -> str:
         refund = notice.refund
         order_sid = self._order_sid(notice)
-        order = self.service.store.get(order_sid, fold_order) if order_sid else None
+        order = self.store.get(order_sid, fold_order) if order_sid else None
         if order is None:
             return "unmatched: refund for an unknown order"
         if refund.refund_key not in order.refunds:
             return "unmatched: refund not made by this service"
-        self.service.apply_refund_snapshot(order.order_id, refund.refund_key, refund, cause)
+        self.orders.apply_refund_snapshot(order.order_id, refund.refund_key, refund, cause)
         return "applied"
 
     def _apply_dispute(self, notice, cause) -> str:
         order_sid = self._order_sid(notice)
-        order = self.service.store.get(order_sid, fold_order) if order_sid else None
+        order = self.store.get(order_sid, fold_order) if order_sid else None
         if order is None or notice.dispute_id is None:
             return "unmatched: dispute for an unknown order"
-        w = EventWriter(self.service.clock.now(), cause)
+        w = EventWriter(self.clock.now(), cause)
         if notice.type == "charge.dispute.created" and notice.dispute_id not in order.disputes:
             w.emit(order.id, order.version, DisputeOpened, dispute_id=notice.dispute_id,
                    amount=notice.dispute_amount or 0, reason=notice.dispute_reason)
         elif notice.type == "charge.dispute.closed":
             w.emit(order.id, order.version, DisputeClosed, dispute_id=notice.dispute_id,
                    status=notice.dispute_status or "closed")
-        self.service.store.append(w.events)
+        self.store.append(w.events)
         return "applied"

@@ -4,7 +4,7 @@ recovery of intentions recorded without an outcome), on APScheduler timers.
 
 On start-up it first catches the index up with every event recorded since it last ran (or
 builds it from the first event), so deadlines that passed while no worker ran fire at once.
-Any number of workers may share one database: see ``adapters.due_work`` for the claim."""
+Any number of workers may share one database: see ``application.due_work`` for the claim."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from collections.abc import Callable
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from adapters.due_work import DueWork
 from adapters.scheduler import Timers
+from application.checkout_service import CheckoutService
+from application.due_work import DueWork
 from events import checkout as ev
 from events.base import Cause
 
@@ -47,10 +48,10 @@ class WorkerMetrics:
 
 
 class Worker:
-    def __init__(self, service, due_work: DueWork, *, metrics: WorkerMetrics | None = None,
+    def __init__(self, checkouts: CheckoutService, due_work: DueWork, *, metrics: WorkerMetrics | None = None,
                  interval: float = SWEEP_INTERVAL_SECONDS, owner: str | None = None,
                  jobs: dict[str, tuple[float, Callable[[], None]]] | None = None) -> None:
-        self.service = service
+        self.checkouts = checkouts
         self.due_work = due_work
         self.metrics = metrics or WorkerMetrics()
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -68,7 +69,7 @@ class Worker:
             self.due_work.index()
             resumed = 0
             while True:
-                claimed = self.due_work.claim(self.owner, self.service.clock.now(), CLAIM_BATCH)
+                claimed = self.due_work.claim(self.owner, self.checkouts.clock.now(), CLAIM_BATCH)
                 for checkout_id, reason in claimed:
                     self._resume(checkout_id, reason)
                 resumed += len(claimed)
@@ -81,8 +82,8 @@ class Worker:
         version = None
         bound = log.bind(checkout_id=checkout_id, reason=reason, worker=self.owner)
         try:
-            version = self.service.get(checkout_id).version
-            state = self.service.resume(checkout_id, Cause(kind="timer", ref=reason))
+            version = self.checkouts.get(checkout_id).version
+            state = self.checkouts.resume(checkout_id, Cause(kind="timer", ref=reason))
             self.metrics.timers_fired.labels(reason=reason).inc()
             bound.info("checkout_resumed", status=state.status, version=state.version)
         except Exception as exc:  # one bad checkout must not stop the others; logged
@@ -90,7 +91,7 @@ class Worker:
             bound.warning("checkout_resume_failed", error_type=type(exc).__name__,
                           error=str(exc)[:300])
         finally:
-            self.due_work.settle(checkout_id, self.service.clock.now(), version)
+            self.due_work.settle(checkout_id, self.checkouts.clock.now(), version)
 
     def _observe(self, events: list) -> None:
         """Metrics and alert lines for what the index just read (whoever recorded it)."""

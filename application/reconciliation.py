@@ -1,6 +1,6 @@
 """Reconciliation against Stripe (``checkout-saga reconcile``, and a scheduled job of the
 worker): list the window's payment intents, refunds and events from Stripe, compare them with
-the checkout and order streams (``checkout_saga.reconciliation``), apply the safe fixes —
+the checkout and order streams (``checkout_saga.discrepancies``), apply the safe fixes —
 cancel an orphaned uncaptured intent, apply an event whose webhook never came — hand the rest
 to an operator (``needs_attention`` plus an alert line), and record the report in
 ``reconciliation_reports``, served at ``GET /ops/reconciliation``."""
@@ -14,17 +14,21 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import structlog
 
+from application.checkout_service import CheckoutService
+from application.stripe_inbox import PaymentEventInbox
+from checkout_saga import ports
 from checkout_saga.checkout import fold_checkout
-from checkout_saga.errors import NotFoundError
-from checkout_saga.ids import CHECKOUT_PREFIX, order_stream, parse_prefixed
-from checkout_saga.order import fold_order
-from checkout_saga.reconciliation import (
+from checkout_saga.discrepancies import (
     Discrepancy,
     compare_intent,
     compare_refunds,
 )
+from checkout_saga.errors import NotFoundError
+from checkout_saga.ids import CHECKOUT_PREFIX, order_stream, parse_prefixed
+from checkout_saga.order import fold_order
 from events.base import Cause
 from projections.base import ts
+from projections.queries import latest_reconciliation_report
 
 log = structlog.get_logger("reconciliation")
 
@@ -33,18 +37,24 @@ CAUSE = Cause(kind="reconciliation", ref="reconcile")
 
 
 class Reconciler:
-    def __init__(self, service, db, *, window: timedelta = DEFAULT_WINDOW, metrics=None) -> None:
-        self.service = service
-        self.db = db  # projections.db.ReadDatabase holding reconciliation_reports
+    def __init__(self, checkouts: CheckoutService, inbox: PaymentEventInbox,
+                 gateway: ports.PaymentGateway, db, *, window: timedelta = DEFAULT_WINDOW,
+                 metrics=None) -> None:
+        self.checkouts = checkouts
+        self.inbox = inbox
+        self.gateway = gateway
+        self.clock = checkouts.clock
+        self.store = checkouts.store
+        self.db = db  # adapters.read_database.ReadDatabase holding reconciliation_reports
         self.window = window
         self.metrics = metrics  # a prometheus Counter labelled by type, or None
 
     # --- one run ----------------------------------------------------------------------
 
     def run(self) -> dict:
-        started = self.service.clock.now()
+        started = self.clock.now()
         since = int((started - self.window).timestamp())
-        gateway = self.service.gateway
+        gateway = self.gateway
         found = self._missed_webhooks(gateway.list_events(created_gte=since))
         intents = list(gateway.list_payment_intents(created_gte=since))
         orders_by_intent = {}
@@ -66,7 +76,7 @@ class Reconciler:
         for notice in sorted(notices, key=lambda n: (n.created, n.event_id)):
             payload = json.dumps({"source": "reconciliation", "event_id": notice.event_id,
                                   "type": notice.type})
-            if self.service.receive_stripe_event(notice, payload):
+            if self.inbox.receive(notice, payload):
                 continue
             found.append(Discrepancy(type="missed_webhook", fix="apply_event", outcome="applied",
                                      event_id=notice.event_id,
@@ -79,8 +89,8 @@ class Reconciler:
         sid = parse_prefixed(checkout_id, CHECKOUT_PREFIX) if checkout_id else None
         if sid is None:
             return None, None
-        checkout = self.service.store.get(sid, fold_checkout)
-        order = self.service.store.get(order_stream(sid), fold_order) if checkout else None
+        checkout = self.store.get(sid, fold_checkout)
+        order = self.store.get(order_stream(sid), fold_order) if checkout else None
         return checkout, order
 
     # --- fixes ------------------------------------------------------------------------
@@ -97,11 +107,11 @@ class Reconciler:
         return msgspec.structs.replace(d, outcome=outcome)
 
     def _cancel(self, d: Discrepancy) -> str:
-        snap = self.service.gateway.cancel_payment_intent(
+        snap = self.gateway.cancel_payment_intent(
             d.payment_intent_id, idempotency_key=f"reconcile:{d.payment_intent_id}:cancel")
         checkout, _ = self._streams_of(d.checkout_id)
         if checkout is not None and checkout.payment_intent_id == snap.id:
-            self.service.apply_payment_snapshot(snap, CAUSE)  # its own intent: record it
+            self.checkouts.apply_payment_snapshot(snap, CAUSE)  # its own intent: record it
         return f"cancelled ({snap.status})"
 
     def _escalate(self, d: Discrepancy) -> str:
@@ -110,7 +120,7 @@ class Reconciler:
         if not d.checkout_id:
             return "alerted (no checkout to flag)"
         try:
-            self.service.escalate(d.checkout_id, reason=f"{d.type}: {d.detail}", cause=CAUSE)
+            self.checkouts.escalate(d.checkout_id, reason=f"{d.type}: {d.detail}", cause=CAUSE)
         except NotFoundError:
             return "alerted (no checkout to flag)"
         return "needs_attention"
@@ -124,7 +134,7 @@ class Reconciler:
             if self.metrics is not None:
                 self.metrics.labels(type=d.type).inc()
         return {"report_id": f"rec_{uuid.uuid4().hex[:16]}", "started_at": ts(started),
-                "finished_at": ts(self.service.clock.now()),
+                "finished_at": ts(self.clock.now()),
                 "window_start": ts(datetime.fromtimestamp(since, UTC)),
                 "intents_checked": len(intents), "discrepancies_by_type": by_type,
                 "discrepancies": [msgspec.to_builtins(d) for d in found]}
@@ -137,9 +147,7 @@ class Reconciler:
 
     def latest_report(self) -> dict | None:
         with self.db.read() as tx:
-            row = tx.fetchone("SELECT report FROM reconciliation_reports "
-                              "ORDER BY created_at DESC, report_id DESC LIMIT 1")
-        return json.loads(row["report"]) if row else None
+            return latest_reconciliation_report(tx)
 
 
 def discrepancy_counter(registry):
@@ -156,7 +164,7 @@ def scheduled(reconciler: Reconciler, every_seconds: float):
 
     def run() -> None:
         latest = reconciler.latest_report()
-        now = reconciler.service.clock.now()
+        now = reconciler.clock.now()
         if latest is not None:
             finished = datetime.strptime(latest["finished_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
             if (now - finished.replace(tzinfo=UTC)).total_seconds() < every_seconds / 2:

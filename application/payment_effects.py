@@ -1,14 +1,21 @@
-"""Carrying out a payment effect through the gateway port, turning errors into results."""
+"""Carrying out a decision's effects through the payment gateway port: each call is timed and
+reported to the observer, and a gateway error becomes a result the saga decides on."""
 
 from __future__ import annotations
 
+import time
+
 from checkout_saga import effects as fx
-from checkout_saga import ports
+from checkout_saga import errors, ports
+from checkout_saga.ids import step_key
 
 _AUTHORIZED_OR_CAPTURED = ("requires_capture", "succeeded")
 
+Result = ports.PaymentIntentSnapshot | ports.RefundSnapshot | None | Exception
+
 
 def step_of(effect: fx.Effect) -> tuple[str, str]:
+    """The saga step an effect carries out, and its idempotency key."""
     if isinstance(effect, fx.CreatePaymentIntent):
         return "create_intent", effect.idempotency_key
     if isinstance(effect, fx.ConfirmPaymentIntent):
@@ -18,21 +25,40 @@ def step_of(effect: fx.Effect) -> tuple[str, str]:
     if isinstance(effect, fx.CancelPaymentIntent):
         return "cancel_intent", effect.idempotency_key
     if isinstance(effect, fx.SyncPaymentIntent):
-        return "sync_intent", f"{effect.checkout_id}:sync_intent"
+        return "sync_intent", step_key(effect.checkout_id, "sync_intent")
+    if isinstance(effect, fx.CreateRefund):
+        return "refund", effect.idempotency_key
     raise TypeError(f"not a payment effect: {effect!r}")
 
 
-def perform_payment_effect(
-    gateway: ports.PaymentGateway, effect: fx.Effect
-) -> ports.PaymentIntentSnapshot | None | Exception:
-    """The call's result: a snapshot, None (no intent exists), or the gateway's error."""
-    try:
-        return _perform(gateway, effect)
-    except ports.PaymentGatewayError as exc:
-        return exc
+class PaymentEffects:
+    def __init__(self, gateway: ports.PaymentGateway, observer: ports.SagaObserver) -> None:
+        self.gateway = gateway
+        self.observer = observer
+
+    def perform(self, effect: fx.Effect, *, owner_id: str) -> Result:
+        """The call's result: a snapshot, None (no intent exists), or the gateway's error.
+        ``owner_id`` is the checkout (or order) the call is made for, bound in the step log."""
+        step, key = step_of(effect)
+        started = time.perf_counter()
+        try:
+            result: Result = _perform(self.gateway, effect)
+        except ports.PaymentGatewayError as exc:
+            result = exc
+        self.observer.step_finished(
+            checkout_id=owner_id, step=step, idempotency_key=key,
+            outcome=getattr(result, "status", None) or type(result).__name__,
+            seconds=time.perf_counter() - started)
+        return result
+
+    def require_available(self) -> None:
+        """Refuse new work while the provider is known to be down (its circuit is open)."""
+        if not self.gateway.is_available():
+            raise errors.PaymentProviderUnavailableDomainError(
+                "the payment provider is unavailable; try again shortly")
 
 
-def _perform(gateway: ports.PaymentGateway, effect: fx.Effect) -> ports.PaymentIntentSnapshot | None:
+def _perform(gateway: ports.PaymentGateway, effect: fx.Effect) -> Result:
     if isinstance(effect, fx.CreatePaymentIntent):
         return gateway.create_payment_intent(
             amount=effect.amount, currency=effect.currency, checkout_id=effect.checkout_id,
@@ -49,6 +75,11 @@ def _perform(gateway: ports.PaymentGateway, effect: fx.Effect) -> ports.PaymentI
         return _cancel(gateway, effect)
     if isinstance(effect, fx.SyncPaymentIntent):
         return _current_intent(gateway, effect.checkout_id, effect.payment_intent_id)
+    if isinstance(effect, fx.CreateRefund):
+        return gateway.create_refund(
+            payment_intent_id=effect.payment_intent_id, amount=effect.amount,
+            refund_key=effect.refund_id, idempotency_key=effect.idempotency_key,
+            reason=effect.reason)
     raise TypeError(f"not a payment effect: {effect!r}")
 
 

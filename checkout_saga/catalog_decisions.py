@@ -6,9 +6,9 @@ from datetime import datetime
 
 from checkout_saga import errors
 from checkout_saga.catalog import ProductState, SellerState
+from checkout_saga.decision import Decision, EventWriter
 from checkout_saga.ids import inventory_stream, product_stream, seller_stream
 from checkout_saga.inventory import InventoryState
-from checkout_saga.writer import Decision, EventWriter
 from events.base import Cause
 from events.catalog import ProductUpserted, SellerUpdated
 from events.inventory import StockAdjusted

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from adapters.event_store import EventsourcingStore
+from adapters.read_database import ReadDatabase
 from checkout_saga.checkout import fold_checkout
 from checkout_saga.ids import CHECKOUT_PREFIX, checkout_stream, parse_prefixed
 from checkout_saga.invariants import Violation, check_invariants, streams_by_kind
@@ -17,14 +17,13 @@ from checkout_saga.inventory import fold_inventory
 from checkout_saga.order import fold_order
 from events import codec
 from projections.consistency import read_models_equal_replay
-from projections.db import ReadDatabase
 
 FOLDS = {"checkout": fold_checkout, "order": fold_order, "inventory": fold_inventory}
 _LONG = 120
 
 
-def run(args, settings) -> int:
-    event_store = EventsourcingStore(settings.database, pool_size=2)
+def run(args, system) -> int:
+    event_store, settings = system.store, system.settings
     try:
         if args.audit_command == "show":
             return show(event_store, args.checkout_id, at_version=getattr(args, "at_version", None),
@@ -38,7 +37,7 @@ def run(args, settings) -> int:
         sys.stderr.write(f"unknown audit command: {args.audit_command}\n")
         return 2
     finally:
-        event_store.close()
+        system.close()
 
 
 def _parse_time(text: str) -> datetime:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from adapters.read_database import ReadDatabase
 from checkout_saga.checkout import CheckoutState, fold_checkout
 from checkout_saga.ids import CHECKOUT_PREFIX, checkout_id_of, parse_prefixed
 from checkout_saga.timers import RECOVERY_GRACE, due_for
@@ -31,7 +32,6 @@ from events import checkout as ev
 from events import codec
 from projections import store as tracking
 from projections.base import ts
-from projections.db import ReadDatabase
 
 log = structlog.get_logger("due_work")
 

@@ -12,9 +12,10 @@ from checkout_saga.compensation import (
     run_local_compensations,
     start_compensation,
 )
+from checkout_saga.decision import EventWriter, backoff
+from checkout_saga.ids import step_key
 from checkout_saga.inventory import InventoryState
 from checkout_saga.order import OrderState
-from checkout_saga.writer import EventWriter, backoff
 from events import checkout as ev
 from events import inventory as inv_ev
 from events import order as ord_ev
@@ -106,7 +107,7 @@ def _authorized(w, s: CheckoutState, snap, inventory) -> CheckoutState:
     s = _commit_stock(w, s, inventory)
     if s.pending is None or s.pending.step != "capture":
         s = w.checkout(s, ev.PaymentStepRequested, step="capture",
-                       idempotency_key=f"{s.checkout_id}:capture")
+                       idempotency_key=step_key(s.checkout_id, "capture"))
     return s
 
 

@@ -10,11 +10,12 @@ from checkout_saga import effects as fx
 from checkout_saga import errors, ports
 from checkout_saga.checkout import CheckoutState
 from checkout_saga.compensation import start_compensation
+from checkout_saga.decision import Decision, EventWriter
+from checkout_saga.ids import step_key
 from checkout_saga.inventory import InventoryState
-from checkout_saga.observe import observe_intent, record_step_result
 from checkout_saga.order import OrderState
+from checkout_saga.payment_observations import observe_intent, record_step_result
 from checkout_saga.saga import next_effect
-from checkout_saga.writer import Decision, EventWriter
 from events import checkout as ev
 from events.base import Cause
 
@@ -44,7 +45,7 @@ def decide_confirm(
         return w.decision([sync])
     attempt = s.confirm_attempts + 1
     s = w.checkout(s, ev.PaymentStepRequested, step="confirm",
-                   idempotency_key=f"{s.checkout_id}:confirm_{attempt}",
+                   idempotency_key=step_key(s.checkout_id, f"confirm_{attempt}"),
                    payment_method=payment_method, return_url=return_url or s.return_url)
     return _done(w, s)
 
@@ -75,9 +76,7 @@ def decide_expire(
     """Expire an unpaid checkout whose reservation ran out. Stock being committed means the
     payment was authorized in time: that checkout completes, it does not expire."""
     w = EventWriter(now, cause)
-    if now < s.expires_at or s.is_terminal or s.compensation is not None:
-        return _done(w, s)
-    if s.status == "needs_attention" or s.stock != "reserved":
+    if not s.reservation_expired(now):
         return _done(w, s)
     s = start_compensation(w, s, inventory, order, target="expired", code="reservation_expired",
                            reason="the stock reservation expired before payment")

@@ -65,39 +65,33 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _require_database(settings):
-    """The event store, or ConfigError naming the database variable when it does not answer."""
+def _system(settings, **overrides):
+    """The wired system (``bootstrap.build``), or ConfigError naming the database variable
+    when the database does not answer."""
     from adapters.event_store import EventsourcingStore
+    from bootstrap import build
 
     try:
         store = EventsourcingStore(settings.database)
         store.max_notification_id()
-        return store
     except Exception as exc:  # any connection failure is a configuration problem at start-up
         raise ConfigError("CHECKOUT_SAGA_DATABASE_URL",
                           f"the database does not answer ({type(exc).__name__})") from None
-
-
-def _read_models(settings, store):
-    from projections.runtime import ReadModels
-
-    models = ReadModels(settings.database, event_store=store)
-    models.migrate()
-    return models
+    return build(settings, store=store, **overrides)
 
 
 def cmd_migrate(_args, settings) -> int:
-    store = _require_database(settings)
+    system = _system(settings)
     try:
-        _read_models(settings, store).close()
+        system.read_models  # noqa: B018 - building the read side migrates every table
     finally:
-        store.close()
+        system.close()
     sys.stdout.write("migrations applied\n")
     return 0
 
 
 def _start_emulator(settings, host: str, port: int):
-    """The in-process emulator (STRIPE_SECRET_KEY unset), delivering webhooks to this server."""
+    """The emulator (STRIPE_SECRET_KEY unset), delivering webhooks to this server."""
     from stripe_emulator import EmulatorServer
 
     secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
@@ -107,61 +101,21 @@ def _start_emulator(settings, host: str, port: int):
     return emulator, replace(settings, stripe_api_base=emulator.base_url, stripe_webhook_secret=secret)
 
 
-def _service(settings, store):
-    from datetime import timedelta
-
-    from adapters.clock import SystemClock
-    from api.app import _default_gateway
-    from checkout_saga.service import CheckoutService
-
-    return CheckoutService(store, _default_gateway(settings), SystemClock(),
-                           reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds))
-
-
-RECONCILE_EVERY_SECONDS = 300.0
-
-
-def _reconciler(service, read_models, *, window_hours: float = 24.0, metrics=None):
-    from datetime import timedelta
-
-    from adapters.reconciliation import Reconciler
-
-    return Reconciler(service, read_models.db, window=timedelta(hours=window_hours), metrics=metrics)
-
-
-def _worker(service, store, read_models, *, metrics_registry=None):
-    """The saga worker on timers (``adapters.worker``), its index on the read database, and
-    reconciliation as a scheduled job."""
-    from adapters.due_work import DueWork
-    from adapters.reconciliation import discrepancy_counter, scheduled
-    from adapters.worker import Worker, WorkerMetrics
-
-    metrics = WorkerMetrics(metrics_registry)
-    reconciler = _reconciler(service, read_models, metrics=discrepancy_counter(metrics.registry))
-    jobs = {"reconcile": (RECONCILE_EVERY_SECONDS, scheduled(reconciler, RECONCILE_EVERY_SECONDS))}
-    return Worker(service, DueWork(read_models.db, store), metrics=metrics, jobs=jobs)
-
-
 def cmd_serve(args, settings) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.metrics import Metrics
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
-    store = _require_database(settings)
+    _system(settings).close()  # the database answers before anything else starts
     emulator = None
     if settings.uses_emulator:
         emulator, settings = _start_emulator(settings, host, port)
-    read_models = _read_models(settings, store)
-    read_models.start_background()
-    service = _service(settings, store)
-    app_metrics = Metrics()
-    worker = None if args.no_worker else _worker(service, store, read_models,
-                                                 metrics_registry=app_metrics.registry)
-    app = create_app(settings, service=service, read_models=read_models,
-                     reconciliation=_reconciler(service, read_models), metrics_registry=app_metrics)
+    system = _system(settings)
+    system.read_models.start_background()
+    worker = None if args.no_worker else system.worker()
+    app = create_app(system)
     _announce(settings, host, port, emulator)
     if worker is not None:
         worker.start()
@@ -170,10 +124,10 @@ def cmd_serve(args, settings) -> int:
     finally:
         if worker is not None:
             worker.stop()
-        read_models.stop()
+        system.read_models.stop()
         if emulator is not None:
             emulator.stop()
-        store.close()
+        system.close()
     return 0
 
 
@@ -191,32 +145,28 @@ def _announce(settings, host: str, port: int, emulator) -> None:
 
 
 def cmd_worker(_args, settings) -> int:
-    store = _require_database(settings)
-    read_models = _read_models(settings, store)
-    read_models.start_background()
-    worker = _worker(_service(settings, store), store, read_models)
+    system = _system(settings)
+    system.read_models.start_background()
+    worker = system.worker()
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     sys.stdout.write("checkout-saga worker running\n")
     sys.stdout.flush()
     try:
         worker.run_forever()
     finally:
-        read_models.stop()
-        store.close()
+        system.read_models.stop()
+        system.close()
     return 0
 
 
 def cmd_reconcile(args, settings) -> int:
     import json
 
-    store = _require_database(settings)
-    read_models = _read_models(settings, store)
+    system = _system(settings)
     try:
-        report = _reconciler(_service(settings, store), read_models,
-                             window_hours=args.window_hours).run()
+        report = system.reconciler(window_hours=args.window_hours).run()
     finally:
-        read_models.close()
-        store.close()
+        system.close()
     sys.stdout.write(json.dumps(report, indent=2) + "\n")
     return 0
 
@@ -233,15 +183,15 @@ def cmd_stripe_emulator(args, settings) -> int:
 
 
 def cmd_projections(args, settings) -> int:
-    from projections.cli import run
+    from cli.projections import run
 
-    return run(args, settings)
+    return run(args, _system(settings))
 
 
 def cmd_audit(args, settings) -> int:
-    from projections.audit import run
+    from cli.audit import run
 
-    return run(args, settings)
+    return run(args, _system(settings))
 
 
 COMMANDS = {

@@ -1,0 +1,1 @@
+"""The application layer: commands carried out on the domain core through its ports."""

@@ -1,0 +1,47 @@
+"""The Stripe inbox's pure rules: what an event stream of one provider event folds to, and
+which events cannot change anything (so they are recorded with their outcome at once)."""
+
+from __future__ import annotations
+
+from checkout_saga import ports
+from checkout_saga.checkout import COMPENSATED_TERMINAL, CheckoutState
+from events.stripe_inbox import StripeEventApplied, StripeEventReceived, StripeEventUnmatched
+
+
+class InboxEntry:
+    def __init__(self, received: StripeEventReceived | None = None, version: int = 0,
+                 outcome: str | None = None) -> None:
+        self.received, self.version, self.outcome = received, version, outcome
+
+
+def fold_inbox(state: InboxEntry | None, events) -> InboxEntry | None:
+    """None for an event never received (so the repository reports "not found")."""
+    entry = state
+    for e in events:
+        entry = entry or InboxEntry()
+        if isinstance(e, StripeEventReceived):
+            entry = InboxEntry(e, e.originator_version, entry.outcome)
+        elif isinstance(e, StripeEventApplied | StripeEventUnmatched):
+            outcome = e.outcome if isinstance(e, StripeEventApplied) else f"unmatched: {e.reason}"
+            entry = InboxEntry(entry.received, e.originator_version, outcome)
+    return entry
+
+
+def outcome_without_effect(notice: ports.PaymentEventNotice,
+                           checkout: CheckoutState | None) -> str | None:
+    """The outcome of an event that cannot change anything, or None when it must be applied.
+    ``checkout`` is the checkout named by the event's intent metadata, if any."""
+    if not (notice.type.startswith(("payment_intent.", "charge.dispute."))
+            or notice.refund is not None):
+        return "ignored"
+    if not notice.type.startswith("payment_intent.") or notice.payment_intent is None:
+        return None
+    if checkout is None:
+        return None
+    if checkout.status == "completed":
+        return "no_change: checkout already completed"
+    live = notice.payment_intent.status in ("requires_capture", "succeeded")
+    if checkout.status in COMPENSATED_TERMINAL and not live:
+        # we ended it only after its intent was cancelled: nothing here can revive it
+        return f"no_change: checkout already {checkout.status}"
+    return None

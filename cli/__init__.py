@@ -1,0 +1,1 @@
+"""The ``checkout-saga`` command line: an entry point beside the HTTP API."""
