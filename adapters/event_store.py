@@ -78,9 +78,20 @@ def library_env(db: DatabaseConfig, *, cache_size: int = 20000, pool_size: int =
 class EventsourcingStore:
     """Implements ``checkout_saga.ports.EventStore``."""
 
-    def __init__(self, db: DatabaseConfig, *, cache_size: int = 20000, pool_size: int = 10) -> None:
+    def __init__(self, db: DatabaseConfig | None, *, cache_size: int = 20000, pool_size: int = 10,
+                 env: dict[str, str] | None = None) -> None:
         self.db = db
-        self.app = SagaApplication(env=library_env(db, cache_size=cache_size, pool_size=pool_size))
+        self.app = SagaApplication(
+            env=env or library_env(db, cache_size=cache_size, pool_size=pool_size))
+
+    @classmethod
+    def in_memory(cls, *, cache_size: int = 20000) -> EventsourcingStore:
+        """The library's own in-memory recorders ("popo"): the same store, no database, for
+        application tests where a database would say nothing more."""
+        return cls(None, env={"PERSISTENCE_MODULE": "eventsourcing.popo",
+                              "AGGREGATE_CACHE_MAXSIZE": str(cache_size),
+                              "AGGREGATE_CACHE_FASTFORWARD": "y",
+                              "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"})
 
     def get(self, stream_id: UUID, fold, *, at_version: int | None = None):
         try:

@@ -2,75 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from checkout_saga import effects as fx
 from checkout_saga import errors, ports
-from checkout_saga.catalog import fold_product, fold_seller
-from checkout_saga.checkout import fold_checkout
 from checkout_saga.checkout_decisions import decide_cancel, decide_expire, decide_step_result
 from checkout_saga.commands import CartLine, StartCheckout
-from checkout_saga.ids import checkout_stream, inventory_stream, product_stream, seller_stream
-from checkout_saga.inventory import fold_inventory
-from checkout_saga.order import fold_order
+from checkout_saga.ids import checkout_stream
 from checkout_saga.saga import decide_start
 from events import checkout as ev
 from events import inventory as inv_ev
-from events.catalog import ProductUpserted, SellerUpdated
-from events.inventory import StockAdjusted
-
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-TTL = timedelta(minutes=15)
-
-
-def product(sku="TSHIRT-M", active=True, seller="acct_1"):
-    return fold_product(None, [ProductUpserted(
-        originator_id=product_stream(sku), originator_version=1, occurred_at=NOW, sku=sku,
-        name=sku, unit_amount=1999, currency="usd", seller_id=seller, active=active)])
-
-
-def seller(enabled=True):
-    return fold_seller(None, [SellerUpdated(originator_id=seller_stream("acct_1"),
-                                            originator_version=1, occurred_at=NOW,
-                                            seller_id="acct_1", charges_enabled=enabled)])
-
-
-def stock(sku="TSHIRT-M", units=10):
-    return fold_inventory(None, [StockAdjusted(originator_id=inventory_stream(sku),
-                                               originator_version=1, occurred_at=NOW, sku=sku,
-                                               delta=units, reason="initial")])
-
-
-def command(quantity=2, payment_method="pm_card_visa", session="cs_unit_0001"):
-    return StartCheckout(checkout_session_id=session, currency="usd",
-                         items=(CartLine(sku="TSHIRT-M", quantity=quantity),),
-                         payment_method=payment_method)
-
-
-def started(quantity=2, payment_method="pm_card_visa", units=10, enabled=True):
-    cmd = command(quantity, payment_method)
-    decision = decide_start(cmd, None, {"TSHIRT-M": product()}, {"acct_1": seller(enabled)},
-                            {"TSHIRT-M": stock(units=units)}, stream_id=checkout_stream(cmd.checkout_session_id),
-                            now=NOW, reservation_ttl=TTL)
-    return cmd, decision
-
-
-def fold_all(decision, kind):
-    sid = {e.originator_id for e in decision.events if type(e).__module__ == f"events.{kind}"}
-    folds = {"checkout": fold_checkout, "order": fold_order, "inventory": fold_inventory}
-    return {s: folds[kind](None, [e for e in decision.events if e.originator_id == s]) for s in sid}
-
-
-def apply(checkout, decision_events):
-    """The checkout after a decision (its own stream's events only)."""
-    return fold_checkout(checkout, [e for e in decision_events if e.originator_id == checkout.id])
-
-
-def snapshot(status, **extra):
-    return ports.PaymentIntentSnapshot(id="pi_1", status=status, amount=3998, currency="usd",
-                                       **extra)
+from tests.unit.sagas import (
+    NOW,
+    TTL,
+    after_start,
+    apply,
+    command,
+    fold_all,
+    product,
+    seller,
+    snapshot,
+    started,
+)
 
 
 def test_start_reserves_every_line_places_the_order_and_asks_for_an_intent_in_one_decision():
@@ -136,16 +91,8 @@ def test_a_replayed_start_records_nothing_and_a_changed_one_conflicts():
     assert isinstance(changed.error, errors.IdempotencyConflictError) and not changed.events
 
 
-def _after_start(payment_method="pm_card_visa"):
-    cmd, decision = started(payment_method=payment_method)
-    (checkout,) = fold_all(decision, "checkout").values()
-    inventory = {"TSHIRT-M": fold_inventory(stock(), [e for e in decision.events if isinstance(e, inv_ev.UnitsReserved)])}
-    (order,) = fold_all(decision, "order").values()
-    return checkout, inventory, order
-
-
 def test_authorization_commits_stock_before_asking_to_capture():
-    checkout, inventory, order = _after_start()
+    checkout, inventory, order = after_start()
 
     decision = decide_step_result(checkout, "create_intent", checkout.pending.idempotency_key,
                                   snapshot("requires_capture", amount_capturable=3998),
@@ -158,7 +105,7 @@ def test_authorization_commits_stock_before_asking_to_capture():
 
 
 def test_an_unknown_outcome_is_retried_later_with_the_same_key_not_compensated():
-    checkout, inventory, order = _after_start()
+    checkout, inventory, order = after_start()
     key = checkout.pending.idempotency_key
 
     decision = decide_step_result(checkout, "create_intent", key,
@@ -174,7 +121,7 @@ def test_an_unknown_outcome_is_retried_later_with_the_same_key_not_compensated()
 
 
 def test_cancel_undoes_in_reverse_order_starting_with_the_intent():
-    checkout, inventory, order = _after_start(payment_method=None)
+    checkout, inventory, order = after_start(payment_method=None)
     checkout = apply(checkout, decide_step_result(
         checkout, "create_intent", checkout.pending.idempotency_key,
         snapshot("requires_payment_method"), inventory, order, now=NOW).events)
@@ -189,7 +136,7 @@ def test_cancel_undoes_in_reverse_order_starting_with_the_intent():
 
 
 def test_stock_is_released_only_after_the_cancel_succeeded():
-    checkout, inventory, order = _after_start(payment_method=None)
+    checkout, inventory, order = after_start(payment_method=None)
     checkout = apply(checkout, decide_step_result(
         checkout, "create_intent", checkout.pending.idempotency_key,
         snapshot("requires_payment_method"), inventory, order, now=NOW).events)
@@ -207,7 +154,7 @@ def test_stock_is_released_only_after_the_cancel_succeeded():
 
 
 def test_a_failing_cancel_escalates_to_needs_attention_after_its_attempts():
-    checkout, inventory, order = _after_start(payment_method=None)
+    checkout, inventory, order = after_start(payment_method=None)
     checkout = apply(checkout, decide_step_result(
         checkout, "create_intent", checkout.pending.idempotency_key,
         snapshot("requires_payment_method"), inventory, order, now=NOW).events)
@@ -223,7 +170,7 @@ def test_a_failing_cancel_escalates_to_needs_attention_after_its_attempts():
 
 
 def test_expiry_asks_to_cancel_unless_already_authorized_and_completes_if_it_was():
-    checkout, inventory, order = _after_start(payment_method=None)
+    checkout, inventory, order = after_start(payment_method=None)
     checkout = apply(checkout, decide_step_result(
         checkout, "create_intent", checkout.pending.idempotency_key,
         snapshot("requires_action", next_action_url="https://x"), inventory, order, now=NOW).events)
@@ -242,12 +189,12 @@ def test_expiry_asks_to_cancel_unless_already_authorized_and_completes_if_it_was
 
 
 def test_expiry_before_the_deadline_does_nothing():
-    checkout, inventory, order = _after_start(payment_method=None)
+    checkout, inventory, order = after_start(payment_method=None)
     assert decide_expire(checkout, inventory, order, now=NOW + TTL - timedelta(seconds=1)).events == []
 
 
 def test_a_late_older_view_of_the_intent_never_moves_the_checkout_backwards():
-    checkout, inventory, order = _after_start()
+    checkout, inventory, order = after_start()
     checkout = apply(checkout, decide_step_result(
         checkout, "create_intent", checkout.pending.idempotency_key,
         snapshot("requires_capture", amount_capturable=3998), inventory, order, now=NOW).events)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checkout_saga.commands import CartLine, StartCheckout
 from checkout_saga.discrepancies import compare_intent
-from checkout_saga.ids import order_stream
-from checkout_saga.order import fold_order
 from checkout_saga.ports import PaymentIntentSnapshot
+from tests.unit.sagas import awaiting_payment
 
 
 def intent(status: str, checkout_id: str | None, amount: int = 3998, pid: str = "pi_1"):
@@ -18,10 +16,13 @@ def intent(status: str, checkout_id: str | None, amount: int = 3998, pid: str = 
 
 
 @pytest.fixture
-def awaiting(shop):
-    return shop.checkouts.start_checkout(StartCheckout(
-        checkout_session_id="cs_compare_0001", currency="usd",
-        items=(CartLine(sku="TSHIRT-M", quantity=2),), payment_method=None)).checkout
+def awaiting_with_order():
+    return awaiting_payment()
+
+
+@pytest.fixture
+def awaiting(awaiting_with_order):
+    return awaiting_with_order[0]
 
 
 def test_a_live_intent_without_a_checkout_is_an_orphan_to_cancel():
@@ -46,8 +47,8 @@ def test_another_amount_at_stripe_needs_attention(awaiting):
     assert (d.type, d.fix) == ("amount_mismatch", "needs_attention")
 
 
-def test_a_capture_whose_order_is_not_paid_needs_attention(shop, awaiting):
-    order = shop.store.get(order_stream(awaiting.id), fold_order)
+def test_a_capture_whose_order_is_not_paid_needs_attention(awaiting_with_order):
+    awaiting, _, order = awaiting_with_order
     [d] = compare_intent(intent("succeeded", awaiting.checkout_id, pid=awaiting.payment_intent_id),
                          awaiting, order)
     assert (d.type, d.fix) == ("capture_without_paid_order", "needs_attention")
