@@ -61,10 +61,6 @@ def _with_ctx(operation: Any, *, by_id: bool = True) -> ApiHandler:
     return handler
 
 
-def _delete_customer(store: Store, req: Request, params: Params) -> Json:
-    return customers.delete(store, req.ctx, req.args[0])
-
-
 def _retrieve_method(store: Store, req: Request, params: Params) -> Json:
     return payment_methods.retrieve(store, req.args[0], params)
 
@@ -84,7 +80,6 @@ def add_routes(router: Router[ApiHandler]) -> None:
     router.add("GET", f"{cus}/search", _search_customers)
     router.add("GET", f"{cus}/{{id}}", retrieve("customer", "customer"))
     router.add("POST", f"{cus}/{{id}}", _with_ctx(customers.update))
-    router.add("DELETE", f"{cus}/{{id}}", _delete_customer)
     router.add("GET", f"{cus}/{{id}}/payment_methods", _customer_methods)
     router.add("GET", f"{cus}/{{id}}/payment_methods/{{pm}}", _customer_method)
     router.add("GET", pm, _list_methods)

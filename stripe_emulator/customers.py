@@ -1,5 +1,5 @@
 """Customers: create, retrieve, update (`invoice_settings[default_payment_method]`),
-list by email, search by metadata, delete.
+list by email, search by metadata.
 
 The default payment method must be one the customer has saved; Stripe refuses any
 other, and so does the emulator.
@@ -107,18 +107,6 @@ def update(store: Store, ctx: RequestContext, customer_id: str, params: Params) 
     if changed:
         store.emit("customer.updated", customer, ctx, previous_attributes=changed)
     return customer
-
-
-def delete(store: Store, ctx: RequestContext, customer_id: str) -> Json:
-    """Deleting a customer detaches its saved methods (they are not usable again)."""
-    customer = store.get("customer", customer_id, "customer")
-    for method in store.table("payment_method").values():
-        if method["customer"] == customer_id:
-            method["customer"] = None
-            store.spent_payment_methods.add(method["id"])
-    del store.table("customer")[customer_id]
-    store.emit("customer.deleted", customer, ctx)
-    return {"id": customer_id, "object": "customer", "deleted": True}
 
 
 def _set_fields(customer: Json, params: Params) -> None:
