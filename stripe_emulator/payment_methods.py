@@ -121,7 +121,7 @@ def attach_to(store: Store, ctx: RequestContext, method: Json, customer_id: str)
             param="payment_method",
         )
     method["customer"] = customer_id
-    store.emit("payment_method.attached", method, ctx, previous_attributes={"customer": None})
+    store.emit("payment_method.attached", method, ctx)
 
 
 def detach(store: Store, ctx: RequestContext, pm_id: str, params: Params) -> Json:

@@ -140,3 +140,18 @@ def test_creating_a_customer_records_a_customer_created_event(client):
     [event] = client.v1.events.list(params={"type": "customer.created"}).data
 
     assert event.data.object.id == customer.id
+
+
+def test_the_default_card_can_be_expanded_on_the_customer(client):
+    customer = new_customer(client)
+    card = saved_card(client, customer.id, "pm_card_mastercard")
+    client.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": card.id}}
+    )
+
+    expanded = client.v1.customers.retrieve(
+        customer.id, params={"expand": ["invoice_settings.default_payment_method"]}
+    )
+
+    default = expanded.invoice_settings.default_payment_method
+    assert (default.id, default.card.brand, default.card.last4) == (card.id, "mastercard", "4444")
