@@ -4,9 +4,12 @@ The hub listens to the store (so it sees events in creation order, under the sto
 lock), turns the next webhook fault into a delivery plan, and hands each event to
 the worker of every endpoint subscribed to its type (`enabled_events`, `["*"]` = all).
 Endpoints come from `/v1/webhook_endpoints`, the `/_emulator/webhook_endpoints` control
-route and the configuration (those two receive every type). `drop_webhook` is a lost notification: the event is never
-delivered, only `/v1/events` has it, which is what the product's reconciliation must
-cope with.
+route and the configuration (those two receive every type).
+
+`drop_webhook` is a lost notification: the event is never delivered, only `/v1/events`
+has it, which is what the product's reconciliation must cope with. A `reorder_webhooks`
+event held for an endpoint goes after the next event that endpoint receives (or after
+the hold time, if none comes).
 """
 
 from __future__ import annotations
