@@ -1,8 +1,12 @@
 """A stateful, Stripe-compatible HTTP server for development and tests (CONTRACT §3.8).
 
-Reached through the real `stripe` SDK over HTTP: PaymentIntents, Refunds and Events with
-Stripe's shapes, status machine, errors and idempotency; signed webhooks with retries;
-control routes under `/_emulator` for 3-D Secure, disputes, faults and reset.
+Reached through the real `stripe` SDK over HTTP, with Stripe's shapes, status machines,
+errors and idempotency: PaymentIntents (with `customer`, `off_session`,
+`setup_future_usage`), Charges and their BalanceTransactions (fee 2.9 % + 30), Refunds,
+Disputes, Customers, PaymentMethods (test tokens become saved cards), SetupIntents,
+Events and WebhookEndpoints (`enabled_events`). Webhooks are signed and retried; control
+routes under `/_emulator` finish 3-D Secure, open and close disputes, register
+catch-all endpoints, arm faults and reset.
 """
 
 from stripe_emulator.app import EmulatorApp, create_emulator_app

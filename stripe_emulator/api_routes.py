@@ -6,11 +6,10 @@ serializes it before the lock is released.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from stripe_emulator import payment_intents, refunds
-from stripe_emulator.errors import parameter_missing, resource_missing
+from stripe_emulator import customer_routes, disputes, payment_intents, refunds, webhook_endpoints
+from stripe_emulator.errors import parameter_missing
 from stripe_emulator.forms import Params, get_str, reject_unknown
 from stripe_emulator.listing import (
     LIST_PARAMS,
@@ -19,13 +18,13 @@ from stripe_emulator.listing import (
     search_page,
     search_predicate,
 )
-from stripe_emulator.payment_methods import TEST_CARDS
+from stripe_emulator.route_helpers import ApiHandler, list_of, retrieve
 from stripe_emulator.routing import Router
 from stripe_emulator.state import Store
+from stripe_emulator.webhooks import WebhookHub
 from stripe_emulator.wire import Request
 
 Json = dict[str, Any]
-ApiHandler = Callable[[Store, Request, Params], Json]
 
 
 def _create_intent(store: Store, req: Request, params: Params) -> Json:
@@ -53,21 +52,6 @@ def _cancel_intent(store: Store, req: Request, params: Params) -> Json:
     return payment_intents.cancel(store, req.ctx, req.args[0], params)
 
 
-def _list_of(kind: str, url: str, filters: tuple[str, ...] = ()) -> ApiHandler:
-    """A list endpoint; `filters` are fields matched exactly (`payment_intent=pi_...`)."""
-
-    def handler(store: Store, req: Request, params: Params) -> Json:
-        reject_unknown(params, (*LIST_PARAMS, *filters, "customer"))
-        items = filter_created(store.newest_first(kind), params)
-        for name in filters:
-            wanted = get_str(params, name)
-            if wanted is not None:
-                items = [item for item in items if item.get(name) == wanted]
-        return page(items, params, url)
-
-    return handler
-
-
 def _list_events(store: Store, req: Request, params: Params) -> Json:
     reject_unknown(params, (*LIST_PARAMS, "type", "types", "delivery_success"))
     items = filter_created(store.newest_first("event"), params)
@@ -93,34 +77,27 @@ def _search_intents(store: Store, req: Request, params: Params) -> Json:
     return search_page(items, params, "/v1/payment_intents/search")
 
 
-def _retrieve(kind: str, param: str = "id") -> ApiHandler:
-    def handler(store: Store, req: Request, params: Params) -> Json:
-        reject_unknown(params, ("expand",))
-        return store.get(kind, req.args[0], param)
-
-    return handler
-
-
 def _create_refund(store: Store, req: Request, params: Params) -> Json:
     return refunds.create(store, req.ctx, params)
 
 
 def _update_refund(store: Store, req: Request, params: Params) -> Json:
-    return refunds.update(store, req.args[0], params)
+    return refunds.update(store, req.ctx, req.args[0], params)
 
 
-def _retrieve_payment_method(store: Store, req: Request, params: Params) -> Json:
-    card = TEST_CARDS.get(req.args[0])
-    if card is None:
-        raise resource_missing("payment_method", req.args[0], "payment_method")
-    return card.as_object(store.now())
+def _accept_dispute(store: Store, req: Request, params: Params) -> Json:
+    return disputes.accept(store, req.ctx, req.args[0], params)
 
 
-def api_router() -> Router[ApiHandler]:
+def _update_dispute(store: Store, req: Request, params: Params) -> Json:
+    return disputes.update(store, req.ctx, req.args[0], params)
+
+
+def api_router(hub: WebhookHub) -> Router[ApiHandler]:
     router: Router[ApiHandler] = Router()
     pi = "/v1/payment_intents"
     router.add("POST", pi, _create_intent)
-    router.add("GET", pi, _list_of("payment_intent", pi))
+    router.add("GET", pi, list_of("payment_intent", pi))
     router.add("GET", f"{pi}/search", _search_intents)
     router.add("GET", f"{pi}/{{id}}", _retrieve_intent)
     router.add("POST", f"{pi}/{{id}}", _update_intent)
@@ -128,18 +105,29 @@ def api_router() -> Router[ApiHandler]:
     router.add("POST", f"{pi}/{{id}}/capture", _capture_intent)
     router.add("POST", f"{pi}/{{id}}/cancel", _cancel_intent)
     router.add("POST", "/v1/refunds", _create_refund)
-    router.add(
-        "GET", "/v1/refunds", _list_of("refund", "/v1/refunds", ("payment_intent", "charge"))
-    )
-    router.add("GET", "/v1/refunds/{id}", _retrieve("refund", "refund"))
+    router.add("GET", "/v1/refunds", list_of("refund", "/v1/refunds", ("payment_intent", "charge")))
+    router.add("GET", "/v1/refunds/{id}", retrieve("refund", "refund"))
     router.add("POST", "/v1/refunds/{id}", _update_refund)
-    router.add("GET", "/v1/charges", _list_of("charge", "/v1/charges", ("payment_intent",)))
-    router.add("GET", "/v1/charges/{id}", _retrieve("charge", "charge"))
+    router.add("GET", "/v1/charges", list_of("charge", "/v1/charges", ("payment_intent",)))
+    router.add("GET", "/v1/charges/{id}", retrieve("charge", "charge"))
     router.add(
-        "GET", "/v1/disputes", _list_of("dispute", "/v1/disputes", ("payment_intent", "charge"))
+        "GET", "/v1/disputes", list_of("dispute", "/v1/disputes", ("payment_intent", "charge"))
     )
-    router.add("GET", "/v1/disputes/{id}", _retrieve("dispute", "dispute"))
+    router.add("GET", "/v1/disputes/{id}", retrieve("dispute", "dispute"))
+    router.add("POST", "/v1/disputes/{id}", _update_dispute)
+    router.add("POST", "/v1/disputes/{id}/close", _accept_dispute)
     router.add("GET", "/v1/events", _list_events)
-    router.add("GET", "/v1/events/{id}", _retrieve("event"))
-    router.add("GET", "/v1/payment_methods/{id}", _retrieve_payment_method)
+    router.add("GET", "/v1/events/{id}", retrieve("event"))
+    router.add(
+        "GET",
+        "/v1/balance_transactions/{id}",
+        retrieve("balance_transaction", "balance_transaction"),
+    )
+    router.add(
+        "GET",
+        "/v1/balance_transactions",
+        list_of("balance_transaction", "/v1/balance_transactions", ("type", "source")),
+    )
+    customer_routes.add_routes(router)
+    webhook_endpoints.add_routes(router, hub)
     return router

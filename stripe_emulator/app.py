@@ -50,7 +50,7 @@ class EmulatorApp:
 
     def __init__(self, config: EmulatorConfig) -> None:
         self.emulator = Emulator(config)
-        self._api: Router[ApiHandler] = api_router()
+        self._api: Router[ApiHandler] = api_router(self.emulator.webhooks)
         self._control = control_router()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from stripe_emulator.balance import charge_transaction
+from stripe_emulator.card_catalog import DECLINE_MESSAGES
 from stripe_emulator.ids import new_id
-from stripe_emulator.payment_methods import DECLINE_MESSAGES, TestCard
 from stripe_emulator.state import Store
 
 Json = dict[str, Any]
 
 
-def new_charge(store: Store, intent: Json, card: TestCard, *, captured: bool) -> Json:
-    """A successful (authorised, and maybe captured) charge for `intent`."""
-    charge = _base(store, intent, card)
+def new_charge(store: Store, intent: Json, method: Json, *, captured: bool) -> Json:
+    """A successful (authorised, and maybe captured) charge for `intent`, paid with the
+    PaymentMethod `method`; a captured one has its balance transaction."""
+    charge = _base(store, intent, method)
     charge.update(
         {
             "status": "succeeded",
@@ -27,36 +29,45 @@ def new_charge(store: Store, intent: Json, card: TestCard, *, captured: bool) ->
             "outcome": _outcome("authorized", "approved_by_network", None),
         }
     )
+    if captured:
+        charge["balance_transaction"] = charge_transaction(store, charge, intent["amount"])
     return store.add(charge)
 
 
-def failed_charge(store: Store, intent: Json, card: TestCard) -> Json:
+def capture_charge(store: Store, charge: Json, amount: int) -> None:
+    charge.update(
+        captured=True,
+        amount_captured=amount,
+        balance_transaction=charge_transaction(store, charge, amount),
+    )
+
+
+def failed_charge(store: Store, intent: Json, method: Json, decline_code: str | None) -> Json:
     """A declined charge: Stripe keeps it, and the intent points at it."""
-    charge = _base(store, intent, card)
+    charge = _base(store, intent, method)
+    code = "authentication_required" if decline_code == "authentication_required" else None
     charge.update(
         {
             "status": "failed",
             "paid": False,
             "captured": False,
             "amount_captured": 0,
-            "failure_code": "card_declined",
-            "failure_message": DECLINE_MESSAGES.get(
-                card.decline_code or "", "Your card was declined."
-            ),
-            "outcome": _outcome("issuer_declined", "declined_by_network", card.decline_code),
+            "failure_code": code or "card_declined",
+            "failure_message": DECLINE_MESSAGES.get(decline_code or "", "Your card was declined."),
+            "outcome": _outcome("issuer_declined", "declined_by_network", decline_code),
         }
     )
     return store.add(charge)
 
 
-def _base(store: Store, intent: Json, card: TestCard) -> Json:
+def _base(store: Store, intent: Json, method: Json) -> Json:
     return {
         "id": new_id("ch"),
         "object": "charge",
         "amount": intent["amount"],
         "amount_refunded": 0,
         "balance_transaction": None,
-        "billing_details": {"address": None, "email": None, "name": None, "phone": None},
+        "billing_details": method["billing_details"],
         "created": store.now(),
         "currency": intent["currency"],
         "customer": intent.get("customer"),
@@ -67,8 +78,8 @@ def _base(store: Store, intent: Json, card: TestCard) -> Json:
         "livemode": False,
         "metadata": dict(intent["metadata"]),
         "payment_intent": intent["id"],
-        "payment_method": card.id,
-        "payment_method_details": {"type": "card", "card": card.card_details()},
+        "payment_method": method["id"],
+        "payment_method_details": {"type": "card", "card": dict(method["card"])},
         "receipt_url": None,
         "refunded": False,
     }

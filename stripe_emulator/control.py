@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stripe_emulator import disputes, payment_intents
+from stripe_emulator import disputes, payment_outcomes, setup_intents
 from stripe_emulator.emulator import Emulator
 from stripe_emulator.errors import ApiError, invalid_request
 from stripe_emulator.routing import Router
@@ -62,34 +62,49 @@ def _list_faults(emu: Emulator, req: Request) -> Reply:
     return json_reply({"object": "list", "data": emu.faults.armed(), "has_more": False})
 
 
-def _authenticate(emu: Emulator, req: Request) -> Reply:
-    """`{"outcome": "succeed"|"fail"}`; a form post (the 3-D Secure page) is redirected
-    to the intent's `return_url`, as the real flow would be."""
-    outcome = req.control_body().get("outcome", "succeed")
-    if outcome not in ("succeed", "fail"):
-        raise invalid_request("outcome must be 'succeed' or 'fail'", param="outcome")
-    automatic = RequestContext(base_url=req.ctx.base_url)
-    with emu.store.lock:
-        intent = emu.store.get("payment_intent", req.args[0], "intent")
-        return_url = return_url_of(intent)
-        payment_intents.authenticate(emu.store, automatic, req.args[0], outcome == "succeed")
-        reply = json_reply(intent)
-        location = return_location(intent, return_url) if return_url else None
-    if location and "json" not in req.headers.get("content-type", ""):
-        return Reply(303, b"", "text/plain", [(b"location", location.encode())])
-    return reply
+def _authenticator(kind: str, finish: Callable[..., Json]) -> ControlHandler:
+    """`{"outcome": "succeed"|"fail"}` for a PaymentIntent's or a SetupIntent's 3-D Secure;
+    a form post (the challenge page) is redirected to the `return_url`, as the real flow
+    would be."""
+
+    def handler(emu: Emulator, req: Request) -> Reply:
+        outcome = req.control_body().get("outcome", "succeed")
+        if outcome not in ("succeed", "fail"):
+            raise invalid_request("outcome must be 'succeed' or 'fail'", param="outcome")
+        automatic = RequestContext(base_url=req.ctx.base_url)
+        with emu.store.lock:
+            intent = emu.store.get(kind, req.args[0], "intent")
+            return_url = return_url_of(intent)
+            finish(emu.store, automatic, req.args[0], outcome == "succeed")
+            reply = json_reply(intent)
+            location = return_location(intent, return_url) if return_url else None
+        if location and "json" not in req.headers.get("content-type", ""):
+            return Reply(303, b"", "text/plain", [(b"location", location.encode())])
+        return reply
+
+    return handler
 
 
-def _challenge(emu: Emulator, req: Request) -> Reply:
-    with emu.store.lock:
-        intent = emu.store.get("payment_intent", req.args[0], "intent")
-        return Reply(200, challenge_page(intent), "text/html; charset=utf-8")
+def _challenge(kind: str) -> ControlHandler:
+    def handler(emu: Emulator, req: Request) -> Reply:
+        with emu.store.lock:
+            intent = emu.store.get(kind, req.args[0], "intent")
+            return Reply(200, challenge_page(intent), "text/html; charset=utf-8")
+
+    return handler
 
 
 def _open_dispute(emu: Emulator, req: Request) -> Reply:
     params = _as_form(req.control_body())
     with emu.store.lock:
         return json_reply(disputes.open_dispute(emu.store, req.args[0], params))
+
+
+def _dispute_charge(emu: Emulator, req: Request) -> Reply:
+    """`{"reason", "amount"?}`: the cardholder's bank disputes the charge."""
+    params = _as_form(req.control_body())
+    with emu.store.lock:
+        return json_reply(disputes.open_on_charge(emu.store, req.args[0], params))
 
 
 def _close_dispute(emu: Emulator, req: Request) -> Reply:
@@ -114,9 +129,19 @@ def control_router() -> Router[ControlHandler]:
     router.add("GET", "/_emulator/webhook_deliveries", _list_deliveries)
     router.add("POST", "/_emulator/faults", _add_fault)
     router.add("GET", "/_emulator/faults", _list_faults)
-    router.add("POST", "/_emulator/payment_intents/{id}/authenticate", _authenticate)
-    router.add("GET", "/_emulator/payment_intents/{id}/3ds", _challenge)
-    router.add("POST", "/_emulator/payment_intents/{id}/dispute", _open_dispute)
+    pi, seti = "/_emulator/payment_intents/{id}", "/_emulator/setup_intents/{id}"
+    router.add(
+        "POST",
+        f"{pi}/authenticate",
+        _authenticator("payment_intent", payment_outcomes.authenticate),
+    )
+    router.add("GET", f"{pi}/3ds", _challenge("payment_intent"))
+    router.add("POST", f"{pi}/dispute", _open_dispute)
+    router.add(
+        "POST", f"{seti}/authenticate", _authenticator("setup_intent", setup_intents.authenticate)
+    )
+    router.add("GET", f"{seti}/3ds", _challenge("setup_intent"))
+    router.add("POST", "/_emulator/charges/{id}/dispute", _dispute_charge)
     router.add("POST", "/_emulator/disputes/{id}/close", _close_dispute)
     return router
 

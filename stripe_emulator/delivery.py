@@ -39,6 +39,11 @@ class Endpoint:
     id: str
     url: str
     secret: str
+    enabled_events: tuple[str, ...] = ("*",)
+    enabled: bool = True
+
+    def wants(self, event_type: str) -> bool:
+        return self.enabled and ("*" in self.enabled_events or event_type in self.enabled_events)
 
 
 @dataclass(frozen=True)
@@ -103,11 +108,14 @@ class EndpointWorker:
         self._held = None
         heapq.heappush(self._queue, _Job(now, next(self._seq), held.notice))
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
+        """`wait=False` when the caller holds the store lock, which a delivery being
+        acknowledged may be waiting for."""
         with self._cond:
             self._stopped = True
             self._cond.notify()
-        self._thread.join(timeout=2.0)
+        if wait:
+            self._thread.join(timeout=2.0)
 
     def _run(self) -> None:
         with httpx.Client(timeout=self._config.webhook_timeout) as client:
@@ -132,25 +140,19 @@ class EndpointWorker:
             return None
 
     def _attempt(self, client: httpx.Client, job: _Job) -> None:
-        notice = job.notice
+        notice, endpoint = job.notice, self.endpoint  # one endpoint version per attempt
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-            "Stripe-Signature": signature_header(
-                notice.payload, self.endpoint.secret, int(time.time())
-            ),
+            "Stripe-Signature": signature_header(notice.payload, endpoint.secret, int(time.time())),
         }
         try:
-            response = client.post(
-                self.endpoint.url, content=notice.payload.encode(), headers=headers
-            )
+            response = client.post(endpoint.url, content=notice.payload.encode(), headers=headers)
         except httpx.HTTPError as exc:
             self._failed(job, None, repr(exc))
             return
         if 200 <= response.status_code < 300:
-            self._deliveries.record(
-                self.endpoint, notice, job.attempt, status_code=response.status_code
-            )
+            self._deliveries.record(endpoint, notice, job.attempt, status_code=response.status_code)
         else:
             self._failed(job, response.status_code, None)
 

@@ -96,6 +96,18 @@ def resource_missing(kind: str, object_id: str, param: str = "id") -> ApiError:
     )
 
 
+def missing_reference(label: str, object_id: str, param: str) -> ApiError:
+    """A parameter naming an object that does not exist (`customer=cus_nope`): 400, where
+    a missing object in the path is 404."""
+    return ApiError(
+        400,
+        "invalid_request_error",
+        f"No such {label}: '{object_id}'",
+        code="resource_missing",
+        param=param,
+    )
+
+
 _PAST = {
     "authenticate": "authenticated",
     "cancel": "canceled",

@@ -1,5 +1,6 @@
-"""`expand[]`: replace an id by the object it names (e.g. an intent's `latest_charge`,
-a refund's `payment_intent`), one level deep, as Stripe does for those fields."""
+"""`expand[]`: replace an id by the object it names (an intent's `latest_charge`, a
+charge's `balance_transaction`, a method's `customer`), following dotted paths
+(`latest_charge.balance_transaction`) as Stripe does, up to four levels."""
 
 from __future__ import annotations
 
@@ -10,7 +11,17 @@ from stripe_emulator.errors import parameter_invalid
 from stripe_emulator.state import Store
 
 Json = dict[str, Any]
-_KIND_BY_PREFIX = {"ch": "charge", "pi": "payment_intent", "re": "refund", "dp": "dispute"}
+_KIND_BY_PREFIX = {
+    "ch": "charge",
+    "pi": "payment_intent",
+    "re": "refund",
+    "dp": "dispute",
+    "cus": "customer",
+    "pm": "payment_method",
+    "seti": "setup_intent",
+    "txn": "balance_transaction",
+}
+_MAX_DEPTH = 4
 
 
 def expand(store: Store, obj: Json, paths: list[str]) -> Json:
@@ -26,12 +37,22 @@ def expand(store: Store, obj: Json, paths: list[str]) -> Json:
 
 def _expand_one(store: Store, obj: Json, paths: list[str]) -> Json:
     for path in paths:
-        value = obj.get(path)
-        if path not in obj:
-            raise parameter_invalid("expand", f"This property cannot be expanded ({path}).")
-        if isinstance(value, str):
-            kind = _KIND_BY_PREFIX.get(value.split("_", 1)[0])
-            found = store.table(kind).get(value) if kind else None
-            if found is not None:
-                obj[path] = copy.deepcopy(found)
+        parts = path.split(".")
+        if len(parts) > _MAX_DEPTH:
+            raise parameter_invalid("expand", f"You cannot expand more than {_MAX_DEPTH} levels.")
+        _expand_path(store, obj, parts, path)
     return obj
+
+
+def _expand_path(store: Store, obj: Json, parts: list[str], path: str) -> None:
+    field = parts[0]
+    if field not in obj:
+        raise parameter_invalid("expand", f"This property cannot be expanded ({path}).")
+    value = obj[field]
+    if isinstance(value, str):
+        kind = _KIND_BY_PREFIX.get(value.split("_", 1)[0])
+        found = store.table(kind).get(value) if kind else None
+        if found is not None:
+            value = obj[field] = copy.deepcopy(found)
+    if len(parts) > 1 and isinstance(value, dict):
+        _expand_path(store, value, parts[1:], path)

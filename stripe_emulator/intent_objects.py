@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stripe_emulator.errors import ApiError, parameter_invalid, parameter_missing
+from stripe_emulator import payment_methods
+from stripe_emulator.errors import missing_reference, parameter_invalid, parameter_missing
 from stripe_emulator.forms import (
     Params,
     get_choice,
@@ -13,13 +14,13 @@ from stripe_emulator.forms import (
     get_str,
 )
 from stripe_emulator.ids import new_id, random_token
-from stripe_emulator.payment_methods import TEST_CARDS, TestCard
 from stripe_emulator.state import Store
 
 Json = dict[str, Any]
 
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
+FUTURE_USAGES = ("on_session", "off_session")
 _COMMON = (
     "customer",
     "description",
@@ -53,6 +54,12 @@ CREATE_PARAMS = (
     "application_fee_amount",
 )
 UPDATE_PARAMS = (*_COMMON, "amount", "currency", "capture_method", "transfer_group")
+UPDATED_FIELDS = (
+    "description",
+    "receipt_email",
+    "statement_descriptor",
+    "statement_descriptor_suffix",
+)
 CONFIRM_PARAMS = (
     "expand",
     "payment_method",
@@ -104,7 +111,7 @@ def new_intent(store: Store, params: Params) -> Json:
         "confirmation_method": "automatic",
         "created": store.now(),
         "currency": currency,
-        "customer": get_str(params, "customer"),
+        "customer": read_customer(store, params),
         "description": get_str(params, "description"),
         "last_payment_error": None,
         "latest_charge": None,
@@ -116,7 +123,7 @@ def new_intent(store: Store, params: Params) -> Json:
         "payment_method_types": read_method_types(params) or ["card"],
         "processing": None,
         "receipt_email": get_str(params, "receipt_email"),
-        "setup_future_usage": None,
+        "setup_future_usage": read_future_usage(params),
         "shipping": None,
         "statement_descriptor": get_str(params, "statement_descriptor"),
         "statement_descriptor_suffix": get_str(params, "statement_descriptor_suffix"),
@@ -151,21 +158,41 @@ def read_method_types(params: Params) -> list[str] | None:
     return [str(item) for item in value]
 
 
-def read_payment_method(params: Params) -> TestCard | None:
-    """The test card named by `payment_method`, or None when the param is absent."""
+def read_customer(store: Store, params: Params) -> str | None:
+    """`customer`, which must exist; `""` (on update) clears it."""
+    customer_id = get_str(params, "customer")
+    if customer_id and customer_id not in store.table("customer"):
+        raise missing_reference("customer", customer_id, "customer")
+    return customer_id or None
+
+
+def read_future_usage(params: Params) -> str | None:
+    if params.get("setup_future_usage") == "":
+        return None
+    return get_choice(params, "setup_future_usage", FUTURE_USAGES)
+
+
+def read_off_session(params: Params) -> bool | None:
+    """`off_session`: a boolean, or Stripe's `one_off`/`recurring` (both mean true)."""
+    value = get_str(params, "off_session")
+    if value is None:
+        return None
+    if value in ("true", "one_off", "recurring"):
+        return True
+    if value == "false":
+        return False
+    raise parameter_invalid("off_session", f"Invalid boolean: {value}")
+
+
+def read_payment_method(store: Store, params: Params, customer_id: str | None) -> Json | None:
+    """The PaymentMethod named by `payment_method` (a test token becomes a new one), fit
+    to pay for `customer_id`; None when the param is absent."""
     pm_id = get_str(params, "payment_method")
     if pm_id is None:
         return None
-    card = TEST_CARDS.get(pm_id)
-    if card is None:
-        raise ApiError(
-            400,
-            "invalid_request_error",
-            f"No such PaymentMethod: '{pm_id}'",
-            code="resource_missing",
-            param="payment_method",
-        )
-    return card
+    method = payment_methods.resolve(store, pm_id)
+    payment_methods.check_usable(store, method, customer_id, "payment_method")
+    return method
 
 
 def redirect_action(ctx_base_url: str, intent: Json, return_url: str | None) -> Json:

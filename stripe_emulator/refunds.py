@@ -1,7 +1,10 @@
 """Refunds of a captured PaymentIntent.
 
 A refund may never exceed what was captured minus what is already refunded or on its
-way back. Refunds of `pm_card_refundFail` payments are created `pending` and turn
+way back, and a charge under dispute cannot be refunded. Refunds made here directly
+(as Stripe's dashboard makes them) and the product's own emit the same events:
+`refund.created`, `charge.refunded` once the money is on its way back, and
+`refund.updated` on every later change (status, metadata). Refunds of `pm_card_refundFail` payments are created `pending` and turn
 `failed` a moment later, as Stripe's do when the card network rejects them; every
 other refund succeeds at once.
 """
@@ -10,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stripe_emulator.balance import refund_failure_transaction, refund_transaction
+from stripe_emulator.card_catalog import card_of
 from stripe_emulator.charges import refundable_amount
 from stripe_emulator.errors import ApiError, invalid_request, unexpected_state
 from stripe_emulator.forms import (
@@ -22,7 +27,6 @@ from stripe_emulator.forms import (
     reject_unknown,
 )
 from stripe_emulator.ids import new_id
-from stripe_emulator.payment_methods import TEST_CARDS
 from stripe_emulator.state import AUTOMATIC, RequestContext, Store
 
 Json = dict[str, Any]
@@ -61,8 +65,9 @@ def create(store: Store, ctx: RequestContext, params: Params) -> Json:
             code="amount_too_large",
             param="amount",
         )
-    fails = TEST_CARDS[charge["payment_method"]].refunds_fail
+    fails = card_of(store.get("payment_method", charge["payment_method"])).refunds_fail
     refund = store.add(_new_refund(store, intent, charge, amount, reason, metadata, fails))
+    refund["balance_transaction"] = refund_transaction(store, refund)
     store.emit("refund.created", refund, ctx)
     if fails:
         store.schedule(store.config.refund_failure_delay, lambda: _fail(store, refund["id"]))
@@ -71,10 +76,13 @@ def create(store: Store, ctx: RequestContext, params: Params) -> Json:
     return refund
 
 
-def update(store: Store, refund_id: str, params: Params) -> Json:
+def update(store: Store, ctx: RequestContext, refund_id: str, params: Params) -> Json:
     reject_unknown(params, UPDATE_PARAMS)
     refund = store.get("refund", refund_id, "refund")
-    refund["metadata"] = merge_metadata(refund["metadata"], get_metadata(params), replace=False)
+    previous = refund["metadata"]
+    refund["metadata"] = merge_metadata(previous, get_metadata(params), replace=False)
+    if refund["metadata"] != previous:
+        store.emit("refund.updated", refund, ctx, previous_attributes={"metadata": previous})
     return refund
 
 
@@ -100,7 +108,23 @@ def _payment_of(store: Store, params: Params) -> tuple[Json, Json]:
             f"This PaymentIntent ({intent['id']}) does not have a successful charge to refund."
         )
         raise error
-    return intent, store.get("charge", intent["latest_charge"], "charge")
+    charge = store.get("charge", intent["latest_charge"], "charge")
+    _refuse_if_disputed(store, charge)
+    return intent, charge
+
+
+def _refuse_if_disputed(store: Store, charge: Json) -> None:
+    """An open or lost dispute has taken the money back already; a won one has not."""
+    for dispute in store.table("dispute").values():
+        if (
+            dispute["charge"] == charge["id"]
+            and dispute["status"] != "won"
+            and not dispute["is_charge_refundable"]
+        ):
+            raise invalid_request(
+                f"Charge {charge['id']} has been charged back; cannot issue a refund.",
+                code="charge_disputed",
+            )
 
 
 def _new_refund(
@@ -136,15 +160,20 @@ def _new_refund(
 
 
 def _apply_to_charge(store: Store, ctx: RequestContext, charge: Json, amount: int) -> None:
+    previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
     charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
-    store.emit("charge.refunded", charge, ctx)
+    store.emit("charge.refunded", charge, ctx, previous_attributes=previous)
 
 
 def _fail(store: Store, refund_id: str) -> None:
     refund = store.table("refund").get(refund_id)
     if refund is None or refund["status"] != "pending":
         return
-    refund.update(status="failed", failure_reason="expired_or_canceled_card")
+    refund.update(
+        status="failed",
+        failure_reason="expired_or_canceled_card",
+        failure_balance_transaction=refund_failure_transaction(store, refund),
+    )
     store.emit("refund.updated", refund, AUTOMATIC, previous_attributes={"status": "pending"})
     store.emit("refund.failed", refund, AUTOMATIC)

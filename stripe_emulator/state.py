@@ -38,7 +38,17 @@ AUTOMATIC = RequestContext()
 class Store:
     """All objects by kind, in creation order, plus the event log."""
 
-    KINDS = ("payment_intent", "charge", "refund", "dispute", "event")
+    KINDS = (
+        "payment_intent",
+        "charge",
+        "refund",
+        "dispute",
+        "event",
+        "customer",
+        "payment_method",
+        "setup_intent",
+        "balance_transaction",
+    )
 
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
@@ -46,6 +56,9 @@ class Store:
         self._objects: dict[str, dict[str, Json]] = {kind: {} for kind in self.KINDS}
         self._listeners: list[EventListener] = []
         self._timers: list[threading.Timer] = []
+        self.spent_payment_methods: set[str] = set()
+        """PaymentMethods that may not be used again: paid with once while attached to
+        no customer, or detached (Stripe keeps this to itself; so does the emulator)."""
 
     def now(self) -> int:
         return int(self.config.clock())
@@ -120,3 +133,4 @@ class Store:
             self._timers.clear()
             for table in self._objects.values():
                 table.clear()
+            self.spent_payment_methods.clear()

@@ -12,9 +12,13 @@ from urllib.parse import urlencode
 Json = dict[str, Any]
 
 
+_ROUTES = {"payment_intent": "payment_intents", "setup_intent": "setup_intents"}
+
+
 def challenge_page(intent: Json) -> bytes:
+    """For a PaymentIntent or a SetupIntent (which has no amount)."""
     intent_id = html.escape(intent["id"])
-    action = f"/_emulator/payment_intents/{intent_id}/authenticate"
+    action = f"/_emulator/{_ROUTES[intent['object']]}/{intent_id}/authenticate"
     buttons = "".join(
         f'<form method="post" action="{action}"><input type="hidden" name="outcome" value="{outcome}">'
         f'<button type="submit">{label}</button></form>'
@@ -23,10 +27,13 @@ def challenge_page(intent: Json) -> bytes:
             ("fail", "Fail authentication"),
         )
     )
-    amount = f"{intent['amount']} {html.escape(intent['currency'])}"
+    if "amount" in intent:
+        what = f"Payment {intent_id} for {intent['amount']} {html.escape(intent['currency'])}"
+    else:
+        what = f"Saving a card ({intent_id})"
     return (
         "<!doctype html><html><head><title>3-D Secure (Stripe emulator)</title></head><body>"
-        f"<h1>3-D Secure test page</h1><p>Payment {intent_id} for {amount}.</p>{buttons}</body></html>"
+        f"<h1>3-D Secure test page</h1><p>{what}.</p>{buttons}</body></html>"
     ).encode()
 
 
@@ -39,10 +46,11 @@ def return_url_of(intent: Json) -> str | None:
 def return_location(intent: Json, return_url: str) -> str:
     """Where the browser goes after the challenge, with Stripe's query parameters."""
     status = "succeeded" if intent["status"] in ("requires_capture", "succeeded") else "failed"
+    kind = intent["object"]
     query = urlencode(
         {
-            "payment_intent": intent["id"],
-            "payment_intent_client_secret": intent["client_secret"],
+            kind: intent["id"],
+            f"{kind}_client_secret": intent["client_secret"],
             "redirect_status": status,
         }
     )

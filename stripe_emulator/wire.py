@@ -33,8 +33,8 @@ class Request:
     args: tuple[str, ...] = ()
 
     def params(self) -> Params:
-        """Stripe-style parameters: the query string for GET, the form body for POST."""
-        return parse_form(self.query if self.method == "GET" else self.body)
+        """Stripe-style parameters: the query string for GET and DELETE, the form body for POST."""
+        return parse_form(self.query if self.method in ("GET", "DELETE") else self.body)
 
     def control_body(self) -> Json:
         """Control routes take JSON (or a form, from the 3-D Secure page)."""

@@ -42,7 +42,9 @@ def test_an_intent_with_a_payment_method_requires_confirmation(client):
     intent = _intent(client, payment_method="pm_card_visa")
 
     assert intent.status == "requires_confirmation"
-    assert intent.payment_method == "pm_card_visa"
+    # as at Stripe, a test token becomes a PaymentMethod of its own with the token's card
+    assert intent.payment_method.startswith("pm_") and intent.payment_method != "pm_card_visa"
+    assert client.v1.payment_methods.retrieve(intent.payment_method).card.last4 == "4242"
 
 
 @pytest.mark.parametrize("card", ["pm_card_visa", "pm_card_mastercard", "pm_card_refundFail"])

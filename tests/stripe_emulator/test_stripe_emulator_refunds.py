@@ -1,7 +1,10 @@
 """The emulator's Refunds: never more than captured, and the asynchronous failure path of
-`pm_card_refundFail`."""
+`pm_card_refundFail`, and the events a refund made directly (as from Stripe's dashboard)
+produces."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import stripe
@@ -150,3 +153,79 @@ def test_refunds_are_listed_by_creation_time(client):
     listed = client.v1.refunds.list(params={"created": {"gte": refund.created}})
 
     assert [r.id for r in listed.data] == [refund.id]
+
+
+@pytest.fixture
+def subscribed(client, webhook_receiver):
+    """An endpoint for the refund events a product records for refunds it did not make."""
+    client.v1.webhook_endpoints.create(
+        params={
+            "url": webhook_receiver.url,
+            "enabled_events": ["charge.refunded", "refund.created", "refund.updated"],
+        }
+    )
+    return webhook_receiver
+
+
+def _delivered(receiver, count: int) -> list[dict]:
+    return [json.loads(hook.payload) for hook in receiver.wait_for_acknowledged(count)]
+
+
+def test_a_refund_made_directly_is_delivered_as_refund_created_and_charge_refunded(
+    client, subscribed
+):
+    intent = _paid(client)
+
+    refund = client.v1.refunds.create(params={"charge": intent.latest_charge, "amount": 600})
+
+    created, refunded = _delivered(subscribed, 2)
+    assert created["type"] == "refund.created"
+    assert created["data"]["object"]["id"] == refund.id
+    assert created["data"]["object"]["payment_intent"] == intent.id
+    assert (created["data"]["object"]["amount"], created["data"]["object"]["status"]) == (
+        600,
+        "succeeded",
+    )
+    assert refunded["type"] == "charge.refunded"
+    charge = refunded["data"]["object"]
+    assert (charge["id"], charge["payment_intent"]) == (intent.latest_charge, intent.id)
+    assert (charge["amount_refunded"], charge["refunded"]) == (600, False)
+    assert refunded["data"]["previous_attributes"] == {"amount_refunded": 0, "refunded": False}
+
+
+def test_a_refund_that_fails_later_is_delivered_as_refund_updated(client, subscribed):
+    intent = _paid(client, card="pm_card_refundFail")
+
+    refund = client.v1.refunds.create(params={"payment_intent": intent.id})
+
+    created, updated = _delivered(subscribed, 2)
+    assert (created["type"], created["data"]["object"]["status"]) == ("refund.created", "pending")
+    assert updated["type"] == "refund.updated"
+    assert updated["data"]["object"]["id"] == refund.id
+    assert updated["data"]["object"]["status"] == "failed"
+    assert updated["data"]["previous_attributes"] == {"status": "pending"}
+
+
+def test_updating_a_refunds_metadata_records_refund_updated(client):
+    refund = client.v1.refunds.create(params={"payment_intent": _paid(client).id})
+
+    client.v1.refunds.update(refund.id, params={"metadata": {"note": "dashboard"}})
+
+    event = client.v1.events.list(params={"type": "refund.updated"}).data[0]
+    assert event.data.object.metadata["note"] == "dashboard"
+    assert event.data.previous_attributes["metadata"].to_dict() == {}
+
+
+def test_a_replayed_refund_refunds_once(client):
+    intent = _paid(client)
+    options = {"idempotency_key": f"{intent.id}:refund"}
+
+    first = client.v1.refunds.create(
+        params={"payment_intent": intent.id, "amount": 300}, options=options
+    )
+    again = client.v1.refunds.create(
+        params={"payment_intent": intent.id, "amount": 300}, options=options
+    )
+
+    assert again.id == first.id
+    assert client.v1.charges.retrieve(intent.latest_charge).amount_refunded == 300
