@@ -74,7 +74,11 @@ def _window(stand: Stand, run: Any) -> tuple[dict[str, Any], dict[str, float]]:
     after = stand.snapshot()
     busy1, total1 = machine_cpu_seconds()
     delta = {k: after[k] - before[k] for k in before}
-    delta["machine_busy_fraction"] = (busy1 - busy0) / (total1 - total0) if total1 > total0 else 0
+    span = total1 - total0
+    ours = sum(delta[g] for g in ("service", "emulator", "postgres_backends"))
+    ours += figures.get("load_generator_cpu_seconds", 0.0)
+    delta["machine_busy_fraction"] = (busy1 - busy0) / span if span > 0 else 0.0
+    delta["others_busy_fraction"] = (busy1 - busy0 - ours) / span if span > 0 else 0.0
     delta["after"] = after
     return figures, delta
 
@@ -126,6 +130,7 @@ def checkouts(target: Target) -> dict[str, Any]:
             group: round(window[group] + missing * (per_webhook[group] or 0.0), 2)
             if window[group] is not None else None for group in GROUPS},
         "machine_busy_percent": round(100 * delta["machine_busy_fraction"], 1),
+        "machine_busy_percent_not_this_stand": round(100 * delta["others_busy_fraction"], 1),
         "completed_on_stand": int(total),
         "transactions_per_checkout": per(commits + rollbacks, total, 1.0),
         "commits": commits, "rollbacks": rollbacks,

@@ -55,6 +55,8 @@ ROWS: list[Row] = [
     ("CPU ms/webhook delivery after load: service", "checkouts",
      _get("cpu_ms_per_webhook_delivery_after_load", "service"), ""),
     ("machine busy % (all cores, all agents)", "checkouts", _get("machine_busy_percent"), ""),
+    ("  of which not this stand (other agents)", "checkouts",
+     _get("machine_busy_percent_not_this_stand"), ""),
     ("DB transactions/checkout", "checkouts", _get("transactions_per_checkout"), ""),
     ("webhook deliveries/checkout (quiet sample)", "checkouts",
      _get("webhook_deliveries_per_checkout"), ""),
@@ -133,4 +135,20 @@ def render_table(results: dict[str, Any]) -> tuple[str, dict[str, dict[str, Any]
         f"  {name}: {v['product']} (target {v['target']}): "
         f"{'met' if v['met'] else 'MISSED' if v['met'] is False else 'not measured'}"
         for name, v in verdicts.items())
-    return f"{text}\n\nissue 10 targets, product:\n{summary}", verdicts
+    return f"{text}\n{_noise_warning(results)}\nissue 10 targets, product:\n{summary}", verdicts
+
+
+NOISY_PERCENT = 20.0
+
+
+def _noise_warning(results: dict[str, Any]) -> str:
+    """A line when other processes took a share of the machine that makes the comparison moot."""
+    shares = {name: figures.get("machine_busy_percent_not_this_stand")
+              for name, figures in (results.get("checkouts") or {}).items()}
+    noisy = {name: share for name, share in shares.items()
+             if share is not None and share > NOISY_PERCENT}
+    if not noisy:
+        return ""
+    listed = ", ".join(f"{name} {share:.0f} %" for name, share in noisy.items())
+    return (f"\nWARNING: processes outside the stand used the machine during the checkout runs "
+            f"({listed} of all cores): the figures measure contention, not the services.\n")

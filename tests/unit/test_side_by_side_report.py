@@ -44,3 +44,12 @@ def test_a_phase_that_failed_is_shown_and_its_targets_are_not_measured():
 
     assert "checkouts product: ERROR" in table
     assert verdicts["throughput_vs_reference"]["met"] is None
+
+
+def test_a_run_on_a_machine_busy_with_other_work_says_so():
+    results = _results(150.0, 120.0, {})
+    results["checkouts"]["reference"]["machine_busy_percent_not_this_stand"] = 60.0
+
+    table, _ = render_table(results)
+
+    assert "WARNING" in table and "reference 60 %" in table
