@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from checkout_saga import errors
+from projections.queries import InvalidCursorError
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("api")
@@ -186,6 +187,11 @@ def on_http_error(request: Request, exc: HTTPException) -> Response:
     return problem(status, code, detail)
 
 
+def on_invalid_cursor(_: Request, __: InvalidCursorError) -> Response:
+    return problem(422, "validation_error", "the request is not valid",
+                   errors=[{"field": "cursor", "message": "is not a cursor this API issued"}])
+
+
 def on_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__,
               error=str(exc)[:500])
@@ -196,6 +202,7 @@ def on_unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     errors.DomainError: on_domain_error,
     ApiError: on_api_error,
+    InvalidCursorError: on_invalid_cursor,
     HTTPException: on_http_error,
     Exception: on_unexpected,
 }

@@ -41,8 +41,8 @@ async def strict_body(request: Request, model: Any) -> None:
         return  # an absent optional body; litestar has already required it where needed
     try:
         document = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return  # not JSON at all: litestar has already answered 400 for such a body
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        return  # not JSON at all: the request class has already answered 400 for such a body
     try:
         msgspec.convert(_integral(document), type=model, strict=True)
     except msgspec.ValidationError as exc:
