@@ -47,8 +47,16 @@ def build_service(settings, *, gateway=None, clock=None, observer=None):
         observer=observer)
 
 
+def build_idempotency_records(settings):
+    from adapters.idempotency_records import IdempotencyRecords
+    from projections.db import ReadDatabase
+
+    return IdempotencyRecords(ReadDatabase(settings.database, pool_size=4))
+
+
 def create_app(settings, *, service=None, gateway=None, clock=None, read_models=None,
-               reconciliation=None, metrics_registry: Metrics | None = None) -> Litestar:
+               reconciliation=None, metrics_registry: Metrics | None = None,
+               idempotency_records=None) -> Litestar:
     app_metrics = metrics_registry or Metrics()
     observer = LoggingSagaObserver(app_metrics)
     if service is None:
@@ -65,6 +73,8 @@ def create_app(settings, *, service=None, gateway=None, clock=None, read_models=
         "reconciliation": reconciliation,
         "webhook_secret": settings.stripe_webhook_secret,
     })
+    owns_records = idempotency_records is None
+    state["idempotency_records"] = idempotency_records or build_idempotency_records(settings)
     return Litestar(
         route_handlers=[CheckoutController, OrderController, InventoryController, CatalogController,
                         OpsController, WebhookController, healthz, readyz, metrics],
@@ -74,6 +84,7 @@ def create_app(settings, *, service=None, gateway=None, clock=None, read_models=
         middleware=[request_logging_middleware],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonRequest,
+        on_shutdown=[lambda: state["idempotency_records"].close()] if owns_records else [],
         openapi_config=OpenAPIConfig(
             title="checkout-saga", version="1.0.0", path="/schema",
             render_plugins=[ScalarRenderPlugin()], components=COMPONENTS,

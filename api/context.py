@@ -12,6 +12,10 @@ def service_of(request: Request):
     return request.app.state.service
 
 
+def idempotency_records_of(request: Request):
+    return request.app.state.idempotency_records
+
+
 def clock_of(request: Request):
     return request.app.state.clock
 

@@ -67,11 +67,13 @@ PUBLIC_DETAILS: dict[str, tuple[str, ...]] = {
 class ApiError(Exception):
     """An error raised by the HTTP layer itself (not the domain)."""
 
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+    def __init__(self, status: int, code: str, detail: str, *,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -82,9 +84,10 @@ def problem_body(status: int, code: str, detail: str, extra: dict[str, Any] | No
     return body
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
+def problem(status: int, code: str, detail: str, *, headers: dict[str, str] | None = None,
+            **extra: Any) -> Response:
     return Response(content=msgspec.to_builtins(problem_body(status, code, detail, extra)),
-                    status_code=status, media_type=PROBLEM_JSON)
+                    status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def domain_problem_body(exc: errors.DomainError) -> tuple[int, dict[str, Any]]:
@@ -107,7 +110,7 @@ def on_domain_error(_: Request, exc: errors.DomainError) -> Response:
 
 
 def on_api_error(_: Request, exc: ApiError) -> Response:
-    return problem(exc.status, exc.code, exc.detail, **exc.extra)
+    return problem(exc.status, exc.code, exc.detail, headers=exc.headers, **exc.extra)
 
 
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
