@@ -90,4 +90,5 @@ def create_app(settings, *, service=None, gateway=None, clock=None, read_models=
             render_plugins=[ScalarRenderPlugin()], components=COMPONENTS,
             description="Event-sourced checkout saga: checkouts, orders, refunds, inventory."),
         debug=False,
+        logging_config=None,  # the process's logging is set up once, by adapters.logging_setup
     )
