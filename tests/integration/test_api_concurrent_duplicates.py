@@ -67,3 +67,29 @@ def test_four_concurrent_adjustments_with_one_key_add_the_delta_once(server):
     assert answered and all(r.json()["on_hand"] == 5 for r in answered)
     assert all(r.status_code == 200 or (r.status_code == 409 and r.json()["code"] == "idempotency_key_in_use")
                for r in responses), [r.text for r in responses]
+
+
+def test_a_good_card_racing_a_declined_one_on_confirm_is_charged_and_answered_200(server):
+    from tests.integration.api_support import STORE, checkout_body
+
+    with httpx.Client(base_url=server, timeout=30) as client:
+        _put_product(client)
+        assert client.put("/sellers/acct_1", json={"charges_enabled": True}, headers=ADMIN).status_code == 200
+        assert client.post("/inventory/MUG/adjustments", json={"delta": 3, "reason": "initial"},
+                           headers=ADMIN).status_code == 200
+        declined = client.post("/checkouts", json=checkout_body("cs_race_cards_http", "pm_card_chargeDeclined",
+                                                                MUG=1), headers=STORE)
+        assert declined.status_code == 402, declined.text
+        confirm = f"/checkouts/{declined.json()['checkout_id']}/confirm"
+        start = threading.Barrier(2)
+
+        def attempt(card):
+            start.wait(timeout=10)
+            return client.post(confirm, json={"payment_method": card}, headers=STORE)
+
+        with ThreadPoolExecutor(2) as pool:
+            good, bad = pool.map(attempt, ["pm_card_visa", "pm_card_chargeDeclined"])
+
+    assert good.status_code == 200, good.text
+    assert good.json()["status"] == "completed"
+    assert bad.status_code in (200, 402), bad.text
