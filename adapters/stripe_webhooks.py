@@ -82,9 +82,10 @@ def _notice(event: Mapping[str, Any]) -> PaymentEventNotice:
         "created": int(event["created"]),
         "livemode": bool(event.get("livemode", False)),
     }
-    obj = event["data"]["object"]
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
     if not isinstance(obj, Mapping):
-        raise ValueError("data.object is not an object")
+        return PaymentEventNotice(**base)  # nothing readable to act on: recorded, not applied
     try:
         return PaymentEventNotice(**base, **_about(base["type"], obj))
     except MalformedObjectError:

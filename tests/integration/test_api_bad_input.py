@@ -99,6 +99,17 @@ WRONG_TYPES = [
 ]
 
 
+@pytest.mark.parametrize("case,data", [("data.object is a list", {"object": [1]}),
+                                       ("data is a string", "payment_intent")])
+def test_a_signed_event_whose_object_is_unreadable_is_recorded_and_acknowledged(client, case, data):
+    event = _intent_event(f"evt_unreadable_{abs(hash(case))}", {}) | {"data": data}
+    body, header = signed(event)
+
+    response = client.post("/webhooks/stripe", content=body, headers={"Stripe-Signature": header})
+
+    assert (response.status_code, response.json()) == (200, {"received": True, "duplicate": False})
+
+
 @pytest.mark.parametrize("case,override", WRONG_TYPES, ids=[c for c, _ in WRONG_TYPES])
 def test_a_signed_event_with_wrong_typed_fields_is_recorded_and_acknowledged(client, case, override):
     intent = {"id": "pi_wrong_types", "object": "payment_intent", "status": "succeeded",
