@@ -9,18 +9,22 @@ Not events: a key is forgotten after a day (as at Stripe), and the event store f
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psycopg
 import structlog
 
 from projections.base import ts
 from projections.db import ReadDatabase
 
 KEPT_FOR = timedelta(hours=24)
+CREATE_ATTEMPTS = 5
 log = structlog.get_logger("idempotency")
 
 TABLE = """CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -55,13 +59,22 @@ class IdempotencyRecords:
         self._lock = threading.Lock()
 
     def ensure(self) -> None:
-        """Create the table (idempotent); done once, on first use."""
+        """Create the table (idempotent); done once, on first use. PostgreSQL may refuse a
+        ``CREATE … IF NOT EXISTS`` racing the same statement in another process: once that
+        one has committed, trying again succeeds."""
         with self._lock:
             if self._ready:
                 return
-            with self.db.write() as tx:
-                tx.execute(TABLE)
-                tx.execute(INDEX)
+            for attempt in range(1, CREATE_ATTEMPTS + 1):
+                try:
+                    with self.db.write() as tx:
+                        tx.execute(TABLE)
+                        tx.execute(INDEX)
+                    break
+                except (sqlite3.OperationalError, psycopg.Error):  # re-raised if it persists
+                    if attempt == CREATE_ATTEMPTS:
+                        raise
+                    time.sleep(0.05 * attempt)
             self._ready = True
 
     def claim(self, scope: str, key: str, fingerprint: str, now: datetime) -> tuple[bool, KeyRecord]:
