@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.database import DatabaseConfig
@@ -111,3 +112,19 @@ class ReadDatabase:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
+
+
+# --- the stored timestamp format of every read-side table ---------------------------------
+
+
+def ts(value: datetime | None) -> str | None:
+    """Stored timestamps: UTC, fixed width, so text order is time order."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def rfc3339(stored: str | None) -> str | None:
+    return None if stored is None else stored[:19] + "Z"

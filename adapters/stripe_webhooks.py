@@ -70,6 +70,10 @@ def notice_from_event(event: Mapping[str, Any] | stripe.StripeObject) -> Payment
 
 
 def _notice(event: Mapping[str, Any]) -> PaymentEventNotice:
+    """The event's envelope must be an event; the object inside is read leniently: a signed
+    event is recorded and acknowledged even when a field has a type Stripe never sends (an
+    integer ``metadata.checkout_id``, say), such a field counting as absent, and an object
+    whose identity is unreadable as no object at all (the event is recorded, not applied)."""
     if not isinstance(event, Mapping) or event.get("object", "event") != "event":
         raise ValueError("not an event object")
     base = {
@@ -78,76 +82,77 @@ def _notice(event: Mapping[str, Any]) -> PaymentEventNotice:
         "created": int(event["created"]),
         "livemode": bool(event.get("livemode", False)),
     }
-    event_type = base["type"]
-    obj = event["data"]["object"]
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    if not isinstance(obj, Mapping):
+        return PaymentEventNotice(**base)  # nothing readable to act on: recorded, not applied
+    try:
+        return PaymentEventNotice(**base, **_about(base["type"], obj))
+    except MalformedObjectError:
+        return PaymentEventNotice(**base)
+
+
+def _about(event_type: str, obj: Mapping[str, Any]) -> dict[str, Any]:
     if event_type.startswith("payment_intent."):
         intent = payment_intent_snapshot(obj)
-        return PaymentEventNotice(
-            **base,
-            payment_intent=intent,
-            payment_intent_id=intent.id,
-            checkout_id=intent.checkout_id,
-        )
+        return {"payment_intent": intent, "payment_intent_id": intent.id,
+                "checkout_id": intent.checkout_id}
     if event_type.startswith("refund.") or event_type == "charge.refund.updated":
         refund = refund_snapshot(obj)
-        return PaymentEventNotice(
-            **base,
-            refund=refund,
-            payment_intent_id=refund.payment_intent_id or None,
-            checkout_id=_metadata(obj).get("checkout_id"),
-        )
+        return {"refund": refund, "payment_intent_id": refund.payment_intent_id or None,
+                "checkout_id": _text(_metadata(obj).get("checkout_id"))}
     if event_type.startswith("charge.dispute."):
-        return PaymentEventNotice(
-            **base,
-            dispute_id=obj["id"],
-            dispute_amount=obj.get("amount"),
-            dispute_reason=obj.get("reason"),
-            dispute_status=obj.get("status"),
-            payment_intent_id=_id_of(obj.get("payment_intent")),
-        )
+        return {"dispute_id": _required_text(obj, "id"), "dispute_amount": _count(obj.get("amount"), None),
+                "dispute_reason": _text(obj.get("reason")), "dispute_status": _text(obj.get("status")),
+                "payment_intent_id": _id_of(obj.get("payment_intent"))}
     if event_type.startswith("charge."):
-        return PaymentEventNotice(
-            **base,
-            payment_intent_id=_id_of(obj.get("payment_intent")),
-            checkout_id=_metadata(obj).get("checkout_id"),
-        )
-    return PaymentEventNotice(**base)
+        return {"payment_intent_id": _id_of(obj.get("payment_intent")),
+                "checkout_id": _text(_metadata(obj).get("checkout_id"))}
+    return {}
 
 
 def payment_intent_snapshot(pi: Mapping[str, Any] | stripe.StripeObject) -> PaymentIntentSnapshot:
-    pi = as_dict(pi)
-    error = pi.get("last_payment_error") or {}
+    """Raises ``MalformedObjectError`` (a ``ValueError``) when id, status, amount or currency
+    is missing or of the wrong type; any other field of the wrong type counts as absent."""
+    pi = _object(pi)
+    error = pi.get("last_payment_error")
+    error = error if isinstance(error, Mapping) else {}
     return PaymentIntentSnapshot(
-        id=pi["id"],
-        status=pi["status"],
-        amount=int(pi["amount"]),
-        currency=pi["currency"],
-        amount_capturable=int(pi.get("amount_capturable") or 0),
-        amount_received=int(pi.get("amount_received") or 0),
-        client_secret=pi.get("client_secret"),
+        id=_required_text(pi, "id"),
+        status=_required_text(pi, "status"),
+        amount=_required_count(pi, "amount"),
+        currency=_required_text(pi, "currency"),
+        amount_capturable=_count(pi.get("amount_capturable")),
+        amount_received=_count(pi.get("amount_received")),
+        client_secret=_text(pi.get("client_secret")),
         next_action_url=_next_action_url(pi.get("next_action")),
-        last_error_code=error.get("code"),
-        last_decline_code=error.get("decline_code"),
-        last_error_message=error.get("message"),
+        last_error_code=_text(error.get("code")),
+        last_decline_code=_text(error.get("decline_code")),
+        last_error_message=_text(error.get("message")),
         latest_charge=_id_of(pi.get("latest_charge")),
-        checkout_id=_metadata(pi).get("checkout_id"),
-        created=int(pi.get("created") or 0),
+        checkout_id=_text(_metadata(pi).get("checkout_id")),
+        created=_count(pi.get("created")),
     )
 
 
 def refund_snapshot(refund: Mapping[str, Any] | stripe.StripeObject) -> RefundSnapshot:
-    refund = as_dict(refund)
+    """As ``payment_intent_snapshot``: id, amount, currency and status are required."""
+    refund = _object(refund)
     return RefundSnapshot(
-        id=refund["id"],
+        id=_required_text(refund, "id"),
         # Refunds of PaymentIntent charges always carry it; "" marks a bare-charge refund.
         payment_intent_id=_id_of(refund.get("payment_intent")) or "",
-        amount=int(refund["amount"]),
-        currency=refund["currency"],
-        status=refund["status"],
-        failure_reason=refund.get("failure_reason"),
-        refund_key=_metadata(refund).get("refund_id"),
-        created=int(refund.get("created") or 0),
+        amount=_required_count(refund, "amount"),
+        currency=_required_text(refund, "currency"),
+        status=_required_text(refund, "status"),
+        failure_reason=_text(refund.get("failure_reason")),
+        refund_key=_text(_metadata(refund).get("refund_id")),
+        created=_count(refund.get("created")),
     )
+
+
+class MalformedObjectError(ValueError):
+    """A Stripe object without a readable identity (id, status, amount, currency)."""
 
 
 def as_dict(obj: Any) -> Any:
@@ -155,23 +160,53 @@ def as_dict(obj: Any) -> Any:
     return obj.to_dict() if isinstance(obj, stripe.StripeObject) else obj
 
 
-def _next_action_url(next_action: Mapping[str, Any] | None) -> str | None:
-    if not next_action:
+def _object(obj: Any) -> Mapping[str, Any]:
+    obj = as_dict(obj)
+    if not isinstance(obj, Mapping):
+        raise MalformedObjectError(f"expected an object, got {type(obj).__name__}")
+    return obj
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _count(value: Any, default: int | None = 0) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _required_text(obj: Mapping[str, Any], name: str) -> str:
+    value = _text(obj.get(name))
+    if value is None:
+        raise MalformedObjectError(f"{name} is not a string")
+    return value
+
+
+def _required_count(obj: Mapping[str, Any], name: str) -> int:
+    value = _count(obj.get(name), None)
+    if value is None:
+        raise MalformedObjectError(f"{name} is not an integer")
+    return value
+
+
+def _next_action_url(next_action: Any) -> str | None:
+    if not isinstance(next_action, Mapping):
         return None
-    redirect = next_action.get("redirect_to_url") or {}
-    if redirect.get("url"):
+    redirect = next_action.get("redirect_to_url")
+    if isinstance(redirect, Mapping) and _text(redirect.get("url")):
         return redirect["url"]
-    sdk = next_action.get("use_stripe_sdk") or {}
-    stripe_js = sdk.get("stripe_js")
+    sdk = next_action.get("use_stripe_sdk")
+    stripe_js = sdk.get("stripe_js") if isinstance(sdk, Mapping) else None
     return stripe_js if isinstance(stripe_js, str) and stripe_js else None
 
 
 def _id_of(value: Any) -> str | None:
-    """An expandable field: an id, an expanded object, or nothing."""
-    if value is None or isinstance(value, str):
-        return value
-    return value["id"]
+    """An expandable field: an id, an expanded object, or nothing (also for a wrong type)."""
+    if isinstance(value, Mapping):
+        return _text(value.get("id"))
+    return _text(value)
 
 
 def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    return obj.get("metadata") or {}
+    metadata = obj.get("metadata")
+    return metadata if isinstance(metadata, Mapping) else {}

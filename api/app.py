@@ -9,6 +9,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.auth import Keys
+from api.bodies import JsonRequest
 from api.catalog import CatalogController
 from api.checkouts import CheckoutController
 from api.health import healthz, metrics, readyz
@@ -40,9 +41,11 @@ def create_app(system: System) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_logging_middleware],
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=JsonRequest,
         openapi_config=OpenAPIConfig(
             title="checkout-saga", version="1.0.0", path="/schema",
             render_plugins=[ScalarRenderPlugin()], components=COMPONENTS,
             description="Event-sourced checkout saga: checkouts, orders, refunds, inventory."),
         debug=False,
+        logging_config=None,  # the process's logging is set up once, by adapters.logging_setup
     )

@@ -33,6 +33,10 @@ def read_models_of(request: Request):
     return request.app.state.system.read_models
 
 
+def idempotency_records_of(request: Request):
+    return request.app.state.system.idempotency_records
+
+
 def request_cause(request: Request) -> Cause:
     return Cause(kind="request", ref=request.scope.get("state", {}).get("request_id"))
 

@@ -1,42 +1,24 @@
-"""structlog set-up and the request middleware: logs method, route, status and duration,
-counts the request in the metrics, and echoes the request id in ``X-Request-ID``."""
+"""The request middleware: logs method, route, status and duration, counts the request in
+the metrics, and echoes the request id in ``X-Request-ID``. (Logging itself is set up by
+``adapters.logging_setup``.)"""
 
 from __future__ import annotations
 
-import logging
 import re
-import sys
 import time
 import uuid
 
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-
-def configure_logging(log_format: str = "json") -> None:
-    renderer = (structlog.processors.JSONRenderer() if log_format == "json"
-                else structlog.dev.ConsoleRenderer(colors=False))
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        cache_logger_on_first_use=False,
-    )
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def request_id_from(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
             text = value.decode("latin-1")
-            if _REQUEST_ID.match(text):
+            if _REQUEST_ID.fullmatch(text):
                 return text
     return f"req_{uuid.uuid4().hex}"
 

@@ -48,7 +48,10 @@ def problems_for(*statuses: int) -> dict[int, ResponseSpec]:
 
 class StrictRequestSchemaPlugin(StructSchemaPlugin):
     """Request bodies reject unknown fields (``forbid_unknown_fields``); say so in the document
-    with ``additionalProperties: false``, which litestar's own struct plugin leaves out."""
+    with ``additionalProperties: false``, which litestar's own struct plugin leaves out.
+
+    Patterns are written ``\\A…\\Z`` for msgspec (which searches, and whose ``$`` would accept
+    a trailing newline); the document says the same in ECMA-262, where ``^…$`` is exact."""
 
     def is_plugin_supported_field(self, field_definition) -> bool:
         return not field_definition.is_union and field_definition.is_subclass_of(Request)
@@ -56,7 +59,22 @@ class StrictRequestSchemaPlugin(StructSchemaPlugin):
     def to_openapi_schema(self, field_definition, schema_creator):
         schema = super().to_openapi_schema(field_definition, schema_creator)
         schema.additional_properties = False
+        _ecma_patterns(schema)
         return schema
+
+
+def _ecma_patterns(schema) -> None:
+    if not isinstance(schema, Schema):
+        return
+    pattern = schema.pattern
+    if pattern and pattern.startswith("\\A") and pattern.endswith("\\Z"):
+        schema.pattern = f"^{pattern[2:-2]}$"
+    nested = [*(schema.properties or {}).values(), *(schema.any_of or ()), *(schema.one_of or ()),
+              *(schema.all_of or ())]
+    if isinstance(schema.items, Schema):
+        nested.append(schema.items)
+    for child in nested:
+        _ecma_patterns(child)
 
 
 @dataclass

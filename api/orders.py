@@ -20,7 +20,7 @@ from checkout_saga.commands import CartLine, RefundOrder
 
 # RFC 3339 only: a bare number (which litestar would read as a Unix time) or a date without a
 # time and offset is a 422, as the document's `format: date-time` says.
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 Timestamp = Annotated[str | None, Parameter(
     required=False, schema_extra={"format": "date-time"},
     description="RFC 3339 timestamp, e.g. 2026-11-22T10:00:00Z")]

@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from checkout_saga import errors
+from projections.queries import InvalidCursorError
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("api")
@@ -66,11 +67,13 @@ PUBLIC_DETAILS: dict[str, tuple[str, ...]] = {
 class ApiError(Exception):
     """An error raised by the HTTP layer itself (not the domain)."""
 
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+    def __init__(self, status: int, code: str, detail: str, *,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -81,9 +84,10 @@ def problem_body(status: int, code: str, detail: str, extra: dict[str, Any] | No
     return body
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
+def problem(status: int, code: str, detail: str, *, headers: dict[str, str] | None = None,
+            **extra: Any) -> Response:
     return Response(content=msgspec.to_builtins(problem_body(status, code, detail, extra)),
-                    status_code=status, media_type=PROBLEM_JSON)
+                    status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def domain_problem_body(exc: errors.DomainError) -> tuple[int, dict[str, Any]]:
@@ -106,7 +110,7 @@ def on_domain_error(_: Request, exc: errors.DomainError) -> Response:
 
 
 def on_api_error(_: Request, exc: ApiError) -> Response:
-    return problem(exc.status, exc.code, exc.detail, **exc.extra)
+    return problem(exc.status, exc.code, exc.detail, headers=exc.headers, **exc.extra)
 
 
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
@@ -186,6 +190,11 @@ def on_http_error(request: Request, exc: HTTPException) -> Response:
     return problem(status, code, detail)
 
 
+def on_invalid_cursor(_: Request, __: InvalidCursorError) -> Response:
+    return problem(422, "validation_error", "the request is not valid",
+                   errors=[{"field": "cursor", "message": "is not a cursor this API issued"}])
+
+
 def on_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__,
               error=str(exc)[:500])
@@ -196,6 +205,7 @@ def on_unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     errors.DomainError: on_domain_error,
     ApiError: on_api_error,
+    InvalidCursorError: on_invalid_cursor,
     HTTPException: on_http_error,
     Exception: on_unexpected,
 }

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-SessionId = Annotated[str, Meta(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
-Currency = Annotated[str, Meta(pattern=r"^[a-z]{3}$")]
+SessionId = Annotated[str, Meta(min_length=8, max_length=128, pattern=r"\A[A-Za-z0-9_-]+\Z")]
+Currency = Annotated[str, Meta(pattern=r"\A[a-z]{3}\Z")]
 Sku = Annotated[str, Meta(min_length=1, max_length=128)]
 Quantity = Annotated[int, Meta(ge=1, le=1000)]
 Money = Annotated[int, Meta(ge=0, le=99_999_999_999)]

@@ -38,9 +38,10 @@ from checkout_saga.order import fold_order
 from checkout_saga.saga import DEFAULT_RESERVATION_TTL, decide_start, next_effect
 from checkout_saga.saga_context import SagaContext
 from events.base import Cause
-from events.checkout import PaymentDeclined
+from events.checkout import PaymentDeclined, PaymentStepRequested
 
 MAX_DRIVE_STEPS = 12
+CONFIRM_ROUNDS = 3  # finish another request's confirm in flight, then run this one's
 
 
 class StartResult:
@@ -108,12 +109,19 @@ class CheckoutService:
     def confirm_payment(self, checkout_id: str, payment_method: str | None = None,
                         return_url: str | None = None, cause: Cause | None = None) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
-        decision, ctx = self._in_context("confirm", sid, lambda c: decide_confirm(
-            c.checkout, payment_method=payment_method, return_url=return_url,
-            now=self.clock.now(), cause=cause))
-        state, recorded = self._drive_recording(sid, decision.effects, cause, ctx)
-        if payment_method is not None:
-            self._raise_if_declined(state, decision.events + recorded)
+        for _ in range(CONFIRM_ROUNDS):
+            decision, ctx = self._in_context("confirm", sid, lambda c: decide_confirm(
+                c.checkout, payment_method=payment_method, return_url=return_url,
+                now=self.clock.now(), cause=cause))
+            state, recorded = self._drive_recording(sid, decision.effects, cause, ctx)
+            own = next((e.idempotency_key for e in decision.events
+                        if isinstance(e, PaymentStepRequested) and e.step == "confirm"), None)
+            if own is not None or payment_method is None or state.status != "awaiting_payment":
+                break
+            # another request's confirm was in flight, and this call finished it (declined):
+            # now try the payment method this request brought
+        if payment_method is not None and own is not None:
+            self._raise_if_declined(state, recorded, own_step=own)
         return state
 
     def cancel(self, checkout_id: str, reason: str = "cancelled by the customer",
@@ -221,8 +229,14 @@ class CheckoutService:
         decision, ctx = self.runner.decide_and_append(operation, load, decide, loaded=ctx)
         return decision, ctx.advanced(decision.events)
 
-    def _raise_if_declined(self, state: CheckoutState, recorded: list) -> None:
-        if state.status == "awaiting_payment" and any(isinstance(e, PaymentDeclined) for e in recorded):
+    def _raise_if_declined(self, state: CheckoutState, recorded: list,
+                           own_step: str | None = None) -> None:
+        """402 when this call's payment attempt was declined: it recorded the decline, or
+        (``own_step``, a confirm) a concurrent call recorded it and no attempt came after."""
+        latest = own_step is not None and own_step.endswith(f":confirm_{state.confirm_attempts}")
+        declined = any(isinstance(e, PaymentDeclined) for e in recorded) or (
+            latest and state.pending is None and state.last_payment_error is not None)
+        if state.status == "awaiting_payment" and declined:
             error = state.last_payment_error
             raise errors.CardDeclinedDomainError(
                 error.message if error and error.message else "the card was declined",

@@ -24,6 +24,7 @@ from application.stripe_inbox import PaymentEventInbox
 from checkout_saga import ports
 
 RECONCILE_EVERY_SECONDS = 300.0
+PURGE_EVERY_SECONDS = 3600.0
 
 
 @dataclass
@@ -42,6 +43,7 @@ class System:
     checkouts: CheckoutService
     inbox: PaymentEventInbox
     _read_models: Any = field(default=None, repr=False)
+    _idempotency_records: Any = field(default=None, repr=False)
 
     # --- the read side and background work ----------------------------------------------
 
@@ -56,6 +58,17 @@ class System:
             self._read_models = models
         return self._read_models
 
+    @property
+    def idempotency_records(self):
+        """The HTTP layer's Idempotency-Key claims, in the read database."""
+        if self._idempotency_records is None:
+            from adapters.idempotency_records import IdempotencyRecords
+            from adapters.read_database import ReadDatabase
+
+            self._idempotency_records = IdempotencyRecords(
+                ReadDatabase(self.settings.database, pool_size=4))
+        return self._idempotency_records
+
     def reconciler(self, *, window_hours: float = 24.0, counter=None):
         from application.reconciliation import Reconciler
 
@@ -64,19 +77,26 @@ class System:
 
     def worker(self, **options):
         """The saga worker on this system: timers, recovery and scheduled reconciliation."""
+        from adapters.idempotency_records import scheduled_purge
         from application.due_work import DueWork
         from application.reconciliation import discrepancy_counter, scheduled
         from application.worker import Worker, WorkerMetrics
 
         metrics = WorkerMetrics(self.metrics.registry)
         reconciler = self.reconciler(counter=discrepancy_counter(self.metrics.registry))
-        jobs = {"reconcile": (RECONCILE_EVERY_SECONDS, scheduled(reconciler, RECONCILE_EVERY_SECONDS))}
+        jobs = {
+            "reconcile": (RECONCILE_EVERY_SECONDS, scheduled(reconciler, RECONCILE_EVERY_SECONDS)),
+            "purge_idempotency_keys": (PURGE_EVERY_SECONDS,
+                                       scheduled_purge(self.idempotency_records, self.clock)),
+        }
         return Worker(self.checkouts, DueWork(self.read_models.db, self.store), metrics=metrics,
                       jobs=jobs, **options)
 
     def close(self) -> None:
         if self._read_models is not None:
             self._read_models.close()
+        if self._idempotency_records is not None:
+            self._idempotency_records.close()
         close = getattr(self.store, "close", None)
         if close is not None:
             close()

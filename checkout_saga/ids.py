@@ -12,7 +12,7 @@ CHECKOUT_PREFIX = "chk_"
 ORDER_PREFIX = "ord_"
 REFUND_PREFIX = "rf_"
 
-_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_HEX32 = re.compile(r"[0-9a-f]{32}")
 
 
 def checkout_stream(checkout_session_id: str) -> UUID:
@@ -60,7 +60,7 @@ def parse_prefixed(value: str, prefix: str) -> UUID | None:
     if not value.startswith(prefix):
         return None
     rest = value[len(prefix) :]
-    if not _HEX32.match(rest):
+    if not _HEX32.fullmatch(rest):
         return None
     return UUID(hex=rest)
 

@@ -209,6 +209,19 @@ def _declined(w, s: CheckoutState, error: ports.CardDeclinedError) -> CheckoutSt
                       message=str(error))
 
 
+def _method_refused_at_creation(w, s: CheckoutState,
+                                error: ports.PaymentRequestRejectedError) -> CheckoutState:
+    """The intent was refused with the customer's payment method (e.g. an unknown one): as on
+    confirm, that is a decline the customer may answer with another method, so the intent is
+    created again without one (its own key) and the checkout then awaits a payment method. If
+    that creation is refused too, the refusal is not about the method and the saga fails."""
+    s = w.checkout(s, ev.PaymentDeclined, payment_intent_id=None,
+                   code=error.code or "payment_method_invalid", decline_code=None, message=str(error))
+    return w.checkout(s, ev.PaymentStepRequested, step="create_intent",
+                      idempotency_key=f"{s.checkout_id}:create_intent_without_method",
+                      payment_method=None, return_url=s.return_url)
+
+
 def _unknown(w, s: CheckoutState, step: str, key: str, reason: str) -> CheckoutState:
     attempt = (s.pending.attempt if s.pending and s.pending.idempotency_key == key else 0) + 1
     if attempt >= MAX_STEP_ATTEMPTS:
@@ -233,6 +246,8 @@ def _rejected(w, s: CheckoutState, step, key, error: ports.PaymentRequestRejecte
         return w.checkout(s, ev.PaymentDeclined, payment_intent_id=s.payment_intent_id,
                           code=error.code or "payment_method_invalid", decline_code=None,
                           message=str(error))
+    if step == "create_intent" and s.pending is not None and s.pending.payment_method:
+        return _method_refused_at_creation(w, s, error)
     if step in ("capture", "sync_intent"):
         # Capturing an authorized payment was refused without an explanation we can act on:
         # never compensate money that may be captured; surface it.

@@ -7,17 +7,17 @@ import re
 from checkout_saga.commands import StartCheckout
 from checkout_saga.errors import ValidationError
 
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
-CURRENCY = re.compile(r"^[a-z]{3}$")
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,128}")
+CURRENCY = re.compile(r"[a-z]{3}")
 MAX_LINES = 100
 MAX_QUANTITY = 1000
 
 
 def validate_start(cmd: StartCheckout) -> None:
     problems: list[tuple[str, str]] = []
-    if not SESSION_ID.match(cmd.checkout_session_id or ""):
+    if not SESSION_ID.fullmatch(cmd.checkout_session_id or ""):
         problems.append(("checkout_session_id", "must be 8-128 characters of A-Z a-z 0-9 _ -"))
-    if not CURRENCY.match(cmd.currency or ""):
+    if not CURRENCY.fullmatch(cmd.currency or ""):
         problems.append(("currency", "must be a lower-case ISO 4217 code"))
     if not cmd.items:
         problems.append(("items", "must have at least one line"))

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        from api.logging import configure_logging
+        from adapters.logging_setup import configure_logging
 
         configure_logging(settings.log_format)
         return COMMANDS[args.command](args, settings)
@@ -84,10 +84,21 @@ def cmd_migrate(_args, settings) -> int:
     system = _system(settings)
     try:
         system.read_models  # noqa: B018 - building the read side migrates every table
+        system.idempotency_records.ensure()
     finally:
         system.close()
-    sys.stdout.write("migrations applied\n")
+    _tell(settings, "migrations applied", "migrations_applied")
     return 0
+
+
+def _tell(settings, text: str, event: str, **fields) -> None:
+    """A line for whoever started the command: plain text on a console, else a JSON log event
+    (in ``json`` mode every line a process writes is JSON)."""
+    if settings.log_format == "json":
+        log.info(event, **fields)
+        return
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def _start_emulator(settings, host: str, port: int):
@@ -120,7 +131,9 @@ def cmd_serve(args, settings) -> int:
     if worker is not None:
         worker.start()
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        # log_config=None: uvicorn keeps the product's logging (adapters.logging_setup)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                    log_config=None)
     finally:
         if worker is not None:
             worker.stop()
@@ -140,8 +153,14 @@ def _announce(settings, host: str, port: int, emulator) -> None:
         lines.append(f"storefront key:    {settings.api_keys[0]}")
         lines.append(f"admin key:         {settings.admin_keys[0]}")
         lines.append("(generated for this run; set CHECKOUT_SAGA_API_KEYS / CHECKOUT_SAGA_ADMIN_KEYS to keep them)")
-    sys.stdout.write("\n".join(lines) + "\n")
-    sys.stdout.flush()
+    fields = {"url": url, "docs": f"{url}/schema",
+              "stripe_emulator": emulator.base_url if emulator is not None else None}
+    _tell(settings, "\n".join(lines), "serving", **fields)
+    if settings.keys_generated and settings.log_format == "json":
+        # the keys of this run are its only way in: printed as the contract says, once
+        log.warning("api_keys_generated", storefront_key=settings.api_keys[0],
+                    admin_key=settings.admin_keys[0],
+                    note="set CHECKOUT_SAGA_API_KEYS / CHECKOUT_SAGA_ADMIN_KEYS to keep them")
 
 
 def cmd_worker(_args, settings) -> int:
@@ -149,8 +168,7 @@ def cmd_worker(_args, settings) -> int:
     system.read_models.start_background()
     worker = system.worker()
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
-    sys.stdout.write("checkout-saga worker running\n")
-    sys.stdout.flush()
+    _tell(settings, "checkout-saga worker running", "worker_running")
     try:
         worker.run_forever()
     finally:
@@ -176,8 +194,8 @@ def cmd_stripe_emulator(args, settings) -> int:
 
     port = args.port if args.port is not None else settings.stripe_emulator_port
     secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
-    sys.stdout.write(f"Stripe emulator: http://{args.host}:{port}\nwebhook secret:  {secret}\n")
-    sys.stdout.flush()
+    _tell(settings, f"Stripe emulator: http://{args.host}:{port}\nwebhook secret:  {secret}",
+          "stripe_emulator_announced", url=f"http://{args.host}:{port}", webhook_secret=secret)
     serve_forever(args.host, port, secret)
     return 0
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from adapters.read_database import rfc3339, ts  # noqa: F401 - the read side's timestamp format
 from events.base import DomainEvent
 
 Row = dict[str, Any]
@@ -21,19 +21,6 @@ class Projection:
     json_columns: frozenset[str]
     key: Callable[[DomainEvent], str | None]  # the row an event touches, or None
     apply: Callable[[Row | None, DomainEvent], Row | None]
-
-
-def ts(value: datetime | None) -> str | None:
-    """Stored timestamps: UTC, fixed width, so text order is time order."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def rfc3339(stored: str | None) -> str | None:
-    return None if stored is None else stored[:19] + "Z"
 
 
 def fold_rows(projection: Projection, rows: dict[str, Row], events: list[DomainEvent]) -> set[str]:

@@ -28,7 +28,7 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         created_at, order_id = json.loads(raw)
         if not isinstance(created_at, str) or not isinstance(order_id, str):
             raise TypeError
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise InvalidCursorError("cursor is not one this API issued") from exc
     return created_at, order_id
 

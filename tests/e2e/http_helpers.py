@@ -117,6 +117,17 @@ class ServerProcess:
         self._log.seek(0)
         return self._log.read()[-4000:]
 
+    def full_output(self) -> str:
+        """Everything the server wrote (stdout and stderr), from its first line."""
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read()
+
+    def stop_gracefully(self) -> None:
+        """SIGTERM (then wait), keeping the output for ``full_output``."""
+        _stop(self.process)
+
     def stop(self) -> None:
         _stop(self.process)
         if self._log is not None:
