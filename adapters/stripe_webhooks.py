@@ -130,6 +130,7 @@ def payment_intent_snapshot(pi: Mapping[str, Any] | stripe.StripeObject) -> Paym
         last_decline_code=error.get("decline_code"),
         last_error_message=error.get("message"),
         latest_charge=_id_of(pi.get("latest_charge")),
+        charge_amount_captured=_charge_amount_captured(pi.get("latest_charge")),
         checkout_id=_metadata(pi).get("checkout_id"),
         created=int(pi.get("created") or 0),
     )
@@ -164,6 +165,18 @@ def _next_action_url(next_action: Mapping[str, Any] | None) -> str | None:
     sdk = next_action.get("use_stripe_sdk") or {}
     stripe_js = sdk.get("stripe_js")
     return stripe_js if isinstance(stripe_js, str) and stripe_js else None
+
+
+def _charge_amount_captured(charge: Any) -> int | None:
+    """An expanded latest charge's ``amount_captured``; a charge that only says ``captured``
+    (localstripe) captured its amount. None when the charge is not expanded."""
+    if not isinstance(charge, Mapping):
+        return None
+    if charge.get("amount_captured") is not None:
+        return int(charge["amount_captured"])
+    if charge.get("captured") is True and charge.get("amount") is not None:
+        return int(charge["amount"])
+    return None
 
 
 def _id_of(value: Any) -> str | None:
