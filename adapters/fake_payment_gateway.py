@@ -191,6 +191,10 @@ class FakePaymentGateway:
                 http_status=404) from None
 
     def _create(self, amount, currency, checkout_id, payment_method):
+        if payment_method is not None and payment_method not in KNOWN_METHODS:
+            # as at Stripe: a create-and-confirm naming an unknown method creates nothing
+            raise ports.PaymentRequestRejectedError(f"No such PaymentMethod: '{payment_method}'",
+                                                    code="resource_missing", http_status=400)
         n = next(self._ids)
         intent = _Intent(id=f"pi_fake{n:06d}", amount=amount, currency=currency,
                          checkout_id=checkout_id, created=int(self.now()))

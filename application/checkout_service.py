@@ -38,9 +38,20 @@ from checkout_saga.order import fold_order
 from checkout_saga.saga import DEFAULT_RESERVATION_TTL, decide_start, next_effect
 from checkout_saga.saga_context import SagaContext
 from events.base import Cause
-from events.checkout import PaymentDeclined
+from events.checkout import PaymentDeclined, PaymentStepRequested
 
 MAX_DRIVE_STEPS = 12
+#: A confirm waits for at most this many other in-flight confirms before trying its card.
+MAX_CONFIRM_ROUNDS = 3
+
+
+def _confirm_requested(events: list, payment_method: str | None) -> str | None:
+    """The key of the confirm step this decision requested with ``payment_method``."""
+    for e in events:
+        if (isinstance(e, PaymentStepRequested) and e.step == "confirm"
+                and e.payment_method == payment_method):
+            return e.idempotency_key
+    return None
 
 
 class StartResult:
@@ -108,12 +119,21 @@ class CheckoutService:
     def confirm_payment(self, checkout_id: str, payment_method: str | None = None,
                         return_url: str | None = None, cause: Cause | None = None) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
-        decision, ctx = self._in_context("confirm", sid, lambda c: decide_confirm(
-            c.checkout, payment_method=payment_method, return_url=return_url,
-            now=self.clock.now(), cause=cause))
-        state, recorded = self._drive_recording(sid, decision.effects, cause, ctx)
-        if payment_method is not None:
-            self._raise_if_declined(state, decision.events + recorded)
+        for _ in range(MAX_CONFIRM_ROUNDS):
+            decision, ctx = self._in_context("confirm", sid, lambda c: decide_confirm(
+                c.checkout, payment_method=payment_method, return_url=return_url,
+                now=self.clock.now(), cause=cause))
+            results: dict[str, object] = {}
+            state, _ = self._drive_recording(sid, decision.effects, cause, ctx, results)
+            own_key = _confirm_requested(decision.events, payment_method)
+            if payment_method is None or own_key is not None:
+                break
+            # Another confirm was in flight (another card, another tab): it finished first;
+            # now try this customer's card, unless that one settled the checkout.
+            if state.status not in ("awaiting_payment", "requires_action"):
+                break
+        if payment_method is not None and own_key is not None:
+            self._raise_if_own_step_declined(state, results.get(own_key))
         return state
 
     def cancel(self, checkout_id: str, reason: str = "cancelled by the customer",
@@ -180,10 +200,11 @@ class CheckoutService:
 
     def _drive_recording(
         self, sid: UUID, effects: list[fx.Effect], cause: Cause | None,
-        ctx: SagaContext | None = None,
+        ctx: SagaContext | None = None, results: dict[str, object] | None = None,
     ) -> tuple[CheckoutState, list]:
         """Perform effects and record their outcomes until the saga waits; returns the
-        state and the events this call recorded."""
+        state and the events this call recorded (and each call's result by key in
+        ``results``)."""
         recorded: list = []
         for _ in range(MAX_DRIVE_STEPS):
             if not effects:
@@ -191,6 +212,8 @@ class CheckoutService:
             effect = effects[0]
             step, key = step_of(effect)
             result = self.effects.perform(effect, owner_id=checkout_id_of(sid))
+            if results is not None:
+                results[key] = result
             decision, ctx = self._decide_in_context(
                 step, lambda: self._load_context(sid),
                 lambda c, step=step, key=key, result=result: decide_step_result(
@@ -222,7 +245,16 @@ class CheckoutService:
         return decision, ctx.advanced(decision.events)
 
     def _raise_if_declined(self, state: CheckoutState, recorded: list) -> None:
-        if state.status == "awaiting_payment" and any(isinstance(e, PaymentDeclined) for e in recorded):
+        if any(isinstance(e, PaymentDeclined) for e in recorded):
+            self._raise_declined(state)
+
+    def _raise_if_own_step_declined(self, state: CheckoutState, result: object) -> None:
+        """402 when this caller's own confirm was refused (its card, not another's)."""
+        if isinstance(result, ports.CardDeclinedError | ports.PaymentRequestRejectedError):
+            self._raise_declined(state)
+
+    def _raise_declined(self, state: CheckoutState) -> None:
+        if state.status == "awaiting_payment":
             error = state.last_payment_error
             raise errors.CardDeclinedDomainError(
                 error.message if error and error.message else "the card was declined",

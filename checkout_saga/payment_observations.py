@@ -198,6 +198,8 @@ def record_step_result(
         return s
     if s.is_terminal or s.payment_status in FINAL_INTENT_STATUSES:
         return _after_end(w, s, step, result, inventory, order)
+    if _superseded(s, idempotency_key):
+        return s  # the outcome of an earlier attempt: a newer step is already in flight
     if isinstance(result, ports.CardDeclinedError):
         return _declined(w, s, result)
     if isinstance(result, ports.PaymentOutcomeUnknownError | ports.PaymentProviderUnavailableError):
@@ -205,6 +207,10 @@ def record_step_result(
     if isinstance(result, ports.PaymentRequestRejectedError):
         return _rejected(w, s, step, idempotency_key, result, inventory, order)
     raise result
+
+
+def _superseded(s: CheckoutState, key: str) -> bool:
+    return s.pending is not None and s.pending.idempotency_key != key
 
 
 def _cancel_result(w, s: CheckoutState, result, inventory, order) -> CheckoutState:
@@ -275,6 +281,17 @@ def _rejected(w, s: CheckoutState, step, key, error: ports.PaymentRequestRejecte
         return w.checkout(s, ev.PaymentDeclined, payment_intent_id=s.payment_intent_id,
                           code=error.code or "payment_method_invalid", decline_code=None,
                           message=str(error))
+    if step == "create_intent" and s.pending is not None and s.pending.payment_method:
+        # Stripe refused the create-and-confirm as a whole (e.g. an unknown payment method)
+        # and created nothing: as on /confirm, the customer may try another method. The
+        # intent is created again without one, under a key of its own.
+        return_url = s.pending.return_url
+        s = w.checkout(s, ev.PaymentDeclined, payment_intent_id=None,
+                       code=error.code or "payment_method_invalid", decline_code=None,
+                       message=str(error))
+        return w.checkout(s, ev.PaymentStepRequested, step="create_intent",
+                          idempotency_key=step_key(s.checkout_id, "create_intent_without_method"),
+                          payment_method=None, return_url=return_url)
     if step in ("capture", "sync_intent"):
         # Capturing an authorized payment was refused without an explanation we can act on:
         # never compensate money that may be captured; surface it.

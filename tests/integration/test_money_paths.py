@@ -154,3 +154,38 @@ def test_the_start_decisions_events_are_written_in_one_transaction_or_not_at_all
     assert shop.store.get(order_stream(sid), fold_order) is None
     assert shop.catalog.get_inventory("TSHIRT-M").reserved == 0
     assert shop.catalog.get_inventory("MUG").reserved == 0
+
+
+# --- 5. an unknown payment method: the same answer on /checkouts as on /confirm -------------
+
+
+def test_an_unknown_payment_method_at_start_is_a_402_and_the_customer_may_retry(shop_client, gateway,
+                                                                                service):
+    body = {"checkout_session_id": "cs_unknown_method", "currency": "usd",
+            "customer": {"id": "cus_42", "email": "ada@example.com"},
+            "items": [{"sku": "TSHIRT-M", "quantity": 1}], "payment_method": "pm_card_nonexistent"}
+
+    response = shop_client.post("/checkouts", json=body, headers=STORE)
+
+    problem = assert_problem(response, 402, "card_declined")
+    checkout = shop_client.get(f"/checkouts/{problem['checkout_id']}", headers=STORE).json()
+    assert checkout["status"] == "awaiting_payment"
+    assert checkout["payment"]["payment_intent_id"] is not None
+    retried = shop_client.post(f"/checkouts/{problem['checkout_id']}/confirm",
+                               json={"payment_method": "pm_card_visa"}, headers=STORE)
+    assert (retried.status_code, retried.json()["status"]) == (200, "completed")
+    assert len(gateway.intents) == 1
+    assert_invariants(service, gateway)
+
+
+def test_an_unknown_payment_method_on_confirm_is_the_same_402(shop_client):
+    body = {"checkout_session_id": "cs_unknown_on_confirm", "currency": "usd",
+            "customer": {"id": "cus_42", "email": "ada@example.com"},
+            "items": [{"sku": "TSHIRT-M", "quantity": 1}]}
+    checkout_id = shop_client.post("/checkouts", json=body, headers=STORE).json()["checkout_id"]
+
+    response = shop_client.post(f"/checkouts/{checkout_id}/confirm",
+                                json={"payment_method": "pm_card_nonexistent"}, headers=STORE)
+
+    assert_problem(response, 402, "card_declined")
+    assert shop_client.get(f"/checkouts/{checkout_id}", headers=STORE).json()["status"] == "awaiting_payment"

@@ -145,7 +145,7 @@ def test_a_webhook_racing_the_customers_confirm_captures_once_and_commits_stock_
         assert webhook_view.status == "requires_capture"
 
         webhook, confirm = race(
-            lambda: system.checkouts.apply_payment_snapshot(webhook_view),
+            lambda v=webhook_view: system.checkouts.apply_payment_snapshot(v),
             lambda c=checkout: system.checkouts.confirm_payment(c.checkout_id))
 
         assert not isinstance(webhook, Exception) and not isinstance(confirm, Exception)
@@ -154,6 +154,31 @@ def test_a_webhook_racing_the_customers_confirm_captures_once_and_commits_stock_
         history = system.checkouts.history(checkout.checkout_id)
         assert sum(isinstance(e, ev.StockCommitted) for e in history) == 1
         assert sum(isinstance(e, ev.PaymentCaptured) for e in history) == 1
+    level = system.catalog.get_inventory("HOT")
+    assert (level.sold, level.reserved) == (RUNS, 0)
+    assert_consistent(system, ids)
+
+
+def test_a_good_card_racing_a_declined_one_is_402_only_for_the_declined_card(racing):
+    """Two tabs confirm at once: each caller's answer is about its own card. A confirm that
+    finds another in flight lets it finish, then tries its own card."""
+    system, _ = racing
+    ids = []
+    for run in range(RUNS):
+        checkout = start(system, f"cs_two_cards_{run:03d}")
+        ids.append(checkout.checkout_id)
+
+        good, declined = race(
+            lambda c=checkout: system.checkouts.confirm_payment(c.checkout_id,
+                                                                payment_method="pm_card_visa"),
+            lambda c=checkout: system.checkouts.confirm_payment(
+                c.checkout_id, payment_method="pm_card_chargeDeclined"))
+
+        final = system.checkouts.get(checkout.checkout_id)
+        assert final.status == "completed", (run, final.status)
+        assert getattr(good, "status", good) == "completed", (run, good)
+        assert isinstance(declined, errors.CardDeclinedDomainError) \
+            or getattr(declined, "status", None) == "completed", (run, declined)
     level = system.catalog.get_inventory("HOT")
     assert (level.sold, level.reserved) == (RUNS, 0)
     assert_consistent(system, ids)
