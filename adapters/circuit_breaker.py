@@ -96,6 +96,13 @@ class CircuitBreaker:
                 times_opened=self._times_opened,
             )
 
+    def retry_after_seconds(self) -> float:
+        """While open: how long until a probe may go through; otherwise 0."""
+        with self._lock:
+            if self._current_state() is not BreakerState.OPEN:
+                return 0.0
+            return max(0.0, self._opened_at + self.settings.cooldown_seconds - self._clock())
+
     def call(self, fn: Callable[[], T]) -> T:
         self._admit()
         try:

@@ -60,6 +60,8 @@ class FakePaymentGateway:
     calls: list[tuple[str, str | None]] = field(default_factory=list)
     captures: int = 0
     available: bool = True
+    #: test control: the amount_received a capture reports (None: the amount captured)
+    capture_reports_received: int | None = None
     now: Callable[[], float] = time.time  # unix seconds, for `created` and listings
     _faults: dict[str, list[str]] = field(default_factory=dict)
     _idempotency: dict[str, tuple[object, object]] = field(default_factory=dict)
@@ -89,6 +91,9 @@ class FakePaymentGateway:
 
     def is_available(self) -> bool:
         return self.available
+
+    def retry_after_seconds(self) -> float:
+        return 0.0 if self.available else 30.0
 
     def create_payment_intent(self, *, amount, currency, checkout_id, order_id, idempotency_key,
                               payment_method=None, return_url=None):
@@ -186,6 +191,10 @@ class FakePaymentGateway:
                 http_status=404) from None
 
     def _create(self, amount, currency, checkout_id, payment_method):
+        if payment_method is not None and payment_method not in KNOWN_METHODS:
+            # as at Stripe: a create-and-confirm naming an unknown method creates nothing
+            raise ports.PaymentRequestRejectedError(f"No such PaymentMethod: '{payment_method}'",
+                                                    code="resource_missing", http_status=400)
         n = next(self._ids)
         intent = _Intent(id=f"pi_fake{n:06d}", amount=amount, currency=currency,
                          checkout_id=checkout_id, created=int(self.now()))
@@ -223,6 +232,8 @@ class FakePaymentGateway:
         if intent.status != "requires_capture":
             raise self._unexpected(intent, "capture")
         captured = amount if amount is not None else intent.amount
+        if self.capture_reports_received is not None:
+            captured = self.capture_reports_received
         intent.status, intent.amount_received, intent.amount_capturable = "succeeded", captured, 0
         self.captures += 1
         return intent.snapshot()

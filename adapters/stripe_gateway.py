@@ -31,6 +31,7 @@ from checkout_saga.ports import (
     PaymentRequestRejectedError,
     RefundFailedError,
     RefundSnapshot,
+    captured_amount,
 )
 
 T = TypeVar("T")
@@ -70,6 +71,9 @@ class StripePaymentGateway:
     def is_available(self) -> bool:
         """Closed or half-open (a probe may go through): new work may start."""
         return self.breaker.state is not BreakerState.OPEN
+
+    def retry_after_seconds(self) -> float:
+        return self.breaker.retry_after_seconds()
 
     def close(self) -> None:
         """Close the calling thread's HTTP session (sessions are per thread)."""
@@ -148,7 +152,7 @@ class StripePaymentGateway:
         self, payment_intent_id: str, *, idempotency_key: str, amount: int | None = None
     ) -> PaymentIntentSnapshot:
         params = {} if amount is None else {"amount_to_capture": amount}
-        return self._intent_call(
+        captured = self._intent_call(
             "capture_payment_intent",
             lambda: self._intents.capture(
                 payment_intent_id, params=params, options=_key(idempotency_key)
@@ -156,6 +160,17 @@ class StripePaymentGateway:
             idempotency_key=idempotency_key,
             payment_intent_id=payment_intent_id,
         )
+        if captured.status == "succeeded" and captured_amount(captured) == 0:
+            # The reply did not say how much was taken (localstripe has no amount_received):
+            # read the intent back with its latest charge rather than record 0 captured.
+            return self._intent_call(
+                "retrieve_payment_intent",
+                lambda: self._intents.retrieve(
+                    payment_intent_id, params={"expand": ["latest_charge"]}
+                ),
+                payment_intent_id=payment_intent_id,
+            )
+        return captured
 
     def cancel_payment_intent(
         self, payment_intent_id: str, *, idempotency_key: str

@@ -130,6 +130,7 @@ def payment_intent_snapshot(pi: Mapping[str, Any] | stripe.StripeObject) -> Paym
         last_decline_code=_text(error.get("decline_code")),
         last_error_message=_text(error.get("message")),
         latest_charge=_id_of(pi.get("latest_charge")),
+        charge_amount_captured=_charge_amount_captured(pi.get("latest_charge")),
         checkout_id=_text(_metadata(pi).get("checkout_id")),
         created=_count(pi.get("created")),
     )
@@ -198,6 +199,19 @@ def _next_action_url(next_action: Any) -> str | None:
     sdk = next_action.get("use_stripe_sdk")
     stripe_js = sdk.get("stripe_js") if isinstance(sdk, Mapping) else None
     return stripe_js if isinstance(stripe_js, str) and stripe_js else None
+
+
+def _charge_amount_captured(charge: Any) -> int | None:
+    """An expanded latest charge's ``amount_captured``; a charge that only says ``captured``
+    (localstripe) captured its amount. None when the charge is not expanded."""
+    if not isinstance(charge, Mapping):
+        return None
+    captured = _count(charge.get("amount_captured"), default=None)
+    if captured is not None:
+        return captured
+    if charge.get("captured") is True:
+        return _count(charge.get("amount"), default=None)
+    return None
 
 
 def _id_of(value: Any) -> str | None:

@@ -61,6 +61,7 @@ PUBLIC_DETAILS: dict[str, tuple[str, ...]] = {
     "checkout_not_cancellable": ("checkout_id", "status"),
     "checkout_not_retryable": ("checkout_id", "status"),
     "order_not_paid": ("order_id", "status"),
+    "payment_provider_unavailable": ("retry_after",),
 }
 
 
@@ -106,7 +107,10 @@ def domain_problem_body(exc: errors.DomainError) -> tuple[int, dict[str, Any]]:
 
 def on_domain_error(_: Request, exc: errors.DomainError) -> Response:
     status, body = domain_problem_body(exc)
-    return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
+    headers = {}
+    if exc.code == "payment_provider_unavailable":  # CONTRACT §3.1: 503 with Retry-After
+        headers["Retry-After"] = str(int(exc.details.get("retry_after") or 1))
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def on_api_error(_: Request, exc: ApiError) -> Response:

@@ -41,7 +41,17 @@ from events.base import Cause
 from events.checkout import PaymentDeclined, PaymentStepRequested
 
 MAX_DRIVE_STEPS = 12
-CONFIRM_ROUNDS = 3  # finish another request's confirm in flight, then run this one's
+#: A confirm waits for at most this many other in-flight confirms before trying its card.
+MAX_CONFIRM_ROUNDS = 3
+
+
+def _confirm_requested(events: list, payment_method: str | None) -> str | None:
+    """The key of the confirm step this decision requested with ``payment_method``."""
+    for e in events:
+        if (isinstance(e, PaymentStepRequested) and e.step == "confirm"
+                and e.payment_method == payment_method):
+            return e.idempotency_key
+    return None
 
 
 class StartResult:
@@ -109,19 +119,21 @@ class CheckoutService:
     def confirm_payment(self, checkout_id: str, payment_method: str | None = None,
                         return_url: str | None = None, cause: Cause | None = None) -> CheckoutState:
         sid = self._checkout_sid(checkout_id)
-        for _ in range(CONFIRM_ROUNDS):
+        for _ in range(MAX_CONFIRM_ROUNDS):
             decision, ctx = self._in_context("confirm", sid, lambda c: decide_confirm(
                 c.checkout, payment_method=payment_method, return_url=return_url,
                 now=self.clock.now(), cause=cause))
-            state, recorded = self._drive_recording(sid, decision.effects, cause, ctx)
-            own = next((e.idempotency_key for e in decision.events
-                        if isinstance(e, PaymentStepRequested) and e.step == "confirm"), None)
-            if own is not None or payment_method is None or state.status != "awaiting_payment":
+            results: dict[str, object] = {}
+            state, _ = self._drive_recording(sid, decision.effects, cause, ctx, results)
+            own_key = _confirm_requested(decision.events, payment_method)
+            if payment_method is None or own_key is not None:
                 break
-            # another request's confirm was in flight, and this call finished it (declined):
-            # now try the payment method this request brought
-        if payment_method is not None and own is not None:
-            self._raise_if_declined(state, recorded, own_step=own)
+            # Another confirm was in flight (another card, another tab): it finished first;
+            # now try this customer's card, unless that one settled the checkout.
+            if state.status not in ("awaiting_payment", "requires_action"):
+                break
+        if payment_method is not None and own_key is not None:
+            self._raise_if_own_step_declined(state, results.get(own_key))
         return state
 
     def cancel(self, checkout_id: str, reason: str = "cancelled by the customer",
@@ -188,10 +200,11 @@ class CheckoutService:
 
     def _drive_recording(
         self, sid: UUID, effects: list[fx.Effect], cause: Cause | None,
-        ctx: SagaContext | None = None,
+        ctx: SagaContext | None = None, results: dict[str, object] | None = None,
     ) -> tuple[CheckoutState, list]:
         """Perform effects and record their outcomes until the saga waits; returns the
-        state and the events this call recorded."""
+        state and the events this call recorded (and each call's result by key in
+        ``results``)."""
         recorded: list = []
         for _ in range(MAX_DRIVE_STEPS):
             if not effects:
@@ -199,6 +212,8 @@ class CheckoutService:
             effect = effects[0]
             step, key = step_of(effect)
             result = self.effects.perform(effect, owner_id=checkout_id_of(sid))
+            if results is not None:
+                results[key] = result
             decision, ctx = self._decide_in_context(
                 step, lambda: self._load_context(sid),
                 lambda c, step=step, key=key, result=result: decide_step_result(
@@ -229,14 +244,17 @@ class CheckoutService:
         decision, ctx = self.runner.decide_and_append(operation, load, decide, loaded=ctx)
         return decision, ctx.advanced(decision.events)
 
-    def _raise_if_declined(self, state: CheckoutState, recorded: list,
-                           own_step: str | None = None) -> None:
-        """402 when this call's payment attempt was declined: it recorded the decline, or
-        (``own_step``, a confirm) a concurrent call recorded it and no attempt came after."""
-        latest = own_step is not None and own_step.endswith(f":confirm_{state.confirm_attempts}")
-        declined = any(isinstance(e, PaymentDeclined) for e in recorded) or (
-            latest and state.pending is None and state.last_payment_error is not None)
-        if state.status == "awaiting_payment" and declined:
+    def _raise_if_declined(self, state: CheckoutState, recorded: list) -> None:
+        if any(isinstance(e, PaymentDeclined) for e in recorded):
+            self._raise_declined(state)
+
+    def _raise_if_own_step_declined(self, state: CheckoutState, result: object) -> None:
+        """402 when this caller's own confirm was refused (its card, not another's)."""
+        if isinstance(result, ports.CardDeclinedError | ports.PaymentRequestRejectedError):
+            self._raise_declined(state)
+
+    def _raise_declined(self, state: CheckoutState) -> None:
+        if state.status == "awaiting_payment":
             error = state.last_payment_error
             raise errors.CardDeclinedDomainError(
                 error.message if error and error.message else "the card was declined",

@@ -3,6 +3,7 @@ reported to the observer, and a gateway error becomes a result the saga decides 
 
 from __future__ import annotations
 
+import math
 import time
 
 from checkout_saga import effects as fx
@@ -54,8 +55,9 @@ class PaymentEffects:
     def require_available(self) -> None:
         """Refuse new work while the provider is known to be down (its circuit is open)."""
         if not self.gateway.is_available():
+            retry_after = max(1, math.ceil(self.gateway.retry_after_seconds()))
             raise errors.PaymentProviderUnavailableDomainError(
-                "the payment provider is unavailable; try again shortly")
+                "the payment provider is unavailable; try again shortly", retry_after=retry_after)
 
 
 def _perform(gateway: ports.PaymentGateway, effect: fx.Effect) -> Result:

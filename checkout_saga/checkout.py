@@ -16,6 +16,8 @@ from events import checkout as ev
 from events.base import LineItem
 
 TERMINAL = frozenset({"completed", "failed", "cancelled", "expired", "resolved"})
+#: Stripe's final intent statuses: no later observation moves an intent out of them.
+FINAL_INTENT_STATUSES = frozenset({"canceled", "succeeded"})
 COMPENSATED_TERMINAL = frozenset({"failed", "cancelled", "expired"})
 
 
@@ -177,7 +179,7 @@ def _step_completed(s: CheckoutState, e: ev.PaymentStepCompleted) -> CheckoutSta
     pending = s.pending
     if pending is not None and pending.idempotency_key == e.idempotency_key:
         pending = None
-    return advanced(s, e, pending=pending, payment_status=e.status)
+    return advanced(s, e, pending=pending, payment_status=_intent_status(s, e.status))
 
 
 def _intent_created(s: CheckoutState, e: ev.PaymentIntentCreated) -> CheckoutState:
@@ -199,12 +201,17 @@ def _settled_forward(s: CheckoutState, status: str) -> str:
     return status
 
 
+def _intent_status(s: CheckoutState, observed: str) -> str:
+    """An intent Stripe cancelled or captured stays so, whatever stale view arrives later."""
+    return s.payment_status if s.payment_status in FINAL_INTENT_STATUSES else observed
+
+
 def _declined(s: CheckoutState, e: ev.PaymentDeclined) -> CheckoutState:
     return advanced(
         s,
         e,
         payment_intent_id=e.payment_intent_id or s.payment_intent_id,
-        payment_status="requires_payment_method",
+        payment_status=_intent_status(s, "requires_payment_method"),
         last_payment_error=PaymentError(code=e.code, decline_code=e.decline_code, message=e.message),
         next_action_url=None,
         pending=None,
@@ -216,7 +223,7 @@ def _action_required(s: CheckoutState, e: ev.PaymentActionRequired) -> CheckoutS
     return advanced(
         s,
         e,
-        payment_status="requires_action",
+        payment_status=_intent_status(s, "requires_action"),
         next_action_url=e.next_action_url,
         pending=None,
         status=_settled_forward(s, "requires_action"),
@@ -230,7 +237,7 @@ def _awaiting_method(s: CheckoutState, e: ev.PaymentAwaitingMethod) -> CheckoutS
     return advanced(
         s,
         e,
-        payment_status=e.status,
+        payment_status=_intent_status(s, e.status),
         next_action_url=None,
         last_payment_error=error,
         pending=None,
@@ -242,7 +249,7 @@ def _authorized(s: CheckoutState, e: ev.PaymentAuthorized) -> CheckoutState:
     return advanced(
         s,
         e,
-        payment_status="requires_capture",
+        payment_status=_intent_status(s, "requires_capture"),
         amount_capturable=e.amount_capturable,
         next_action_url=None,
         pending=None,
@@ -337,7 +344,8 @@ def _terminal(status: str):
 
 
 def _needs_attention(s: CheckoutState, e: ev.CheckoutNeedsAttention) -> CheckoutState:
-    return advanced(s, e, status="needs_attention", attention_reason=e.reason)
+    failure = Failure(code=e.code, message=e.reason) if e.code else s.failure
+    return advanced(s, e, status="needs_attention", attention_reason=e.reason, failure=failure)
 
 
 def _retry_requested(s: CheckoutState, e: ev.OperatorRetryRequested) -> CheckoutState:
@@ -354,20 +362,34 @@ def _resolved(s: CheckoutState, e: ev.CheckoutResolved) -> CheckoutState:
     return advanced(s, e, status="resolved", resolution_note=e.note, pending=None)
 
 
+def _observed_after_end(s: CheckoutState, e: ev.PaymentObservedAfterEnd) -> CheckoutState:
+    return advanced(s, e)
+
+
+def _not_after_end(apply):
+    """Second line of defence behind the decisions: a step or payment observation recorded
+    after the checkout ended changes nothing but its version (terminal means terminal)."""
+
+    def guarded(s: CheckoutState, e):
+        return advanced(s, e) if s.is_terminal else apply(s, e)
+
+    return guarded
+
+
 fold_checkout = make_fold(
     {
         ev.CheckoutStarted: _started,
         ev.StockReserved: _stock_reserved,
         ev.StockReservationRefused: _stock_refused,
         ev.OrderAttached: _order_attached,
-        ev.PaymentStepRequested: _step_requested,
-        ev.PaymentStepOutcomeUnknown: _step_unknown,
-        ev.PaymentStepCompleted: _step_completed,
+        ev.PaymentStepRequested: _not_after_end(_step_requested),
+        ev.PaymentStepOutcomeUnknown: _not_after_end(_step_unknown),
+        ev.PaymentStepCompleted: _not_after_end(_step_completed),
         ev.PaymentIntentCreated: _intent_created,
-        ev.PaymentDeclined: _declined,
-        ev.PaymentActionRequired: _action_required,
-        ev.PaymentAwaitingMethod: _awaiting_method,
-        ev.PaymentAuthorized: _authorized,
+        ev.PaymentDeclined: _not_after_end(_declined),
+        ev.PaymentActionRequired: _not_after_end(_action_required),
+        ev.PaymentAwaitingMethod: _not_after_end(_awaiting_method),
+        ev.PaymentAuthorized: _not_after_end(_authorized),
         ev.StockCommitted: _stock_committed,
         ev.PaymentCaptured: _captured,
         ev.CheckoutCompleted: _completed,
@@ -383,5 +405,6 @@ fold_checkout = make_fold(
         ev.CheckoutNeedsAttention: _needs_attention,
         ev.OperatorRetryRequested: _retry_requested,
         ev.CheckoutResolved: _resolved,
+        ev.PaymentObservedAfterEnd: _observed_after_end,
     }
 )

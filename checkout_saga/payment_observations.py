@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from checkout_saga import ports
-from checkout_saga.checkout import CheckoutState
+from checkout_saga.checkout import FINAL_INTENT_STATUSES, CheckoutState
 from checkout_saga.compensation import (
     record_compensation_failure,
     run_local_compensations,
@@ -38,13 +38,23 @@ def observe_intent(
                        client_secret=snap.client_secret, status=snap.status)
     elif snap.id != s.payment_intent_id:
         return s  # not this checkout's intent of record; reconciliation handles strays
-    if s.status == "completed":
+    if s.status == "completed" or _nothing_new(s, snap):
         return s
     if s.compensation is not None or s.status == "needs_attention":
         return _observe_while_undoing(w, s, snap, inventory, order)
     if s.is_terminal:
         return _observe_after_end(w, s, snap, inventory, order)
     return _observe_forward(w, s, snap, inventory, order)
+
+
+def _nothing_new(s: CheckoutState, snap: ports.PaymentIntentSnapshot) -> bool:
+    """The capture or cancel is already recorded and no undo waits on it, or the view is
+    stale: Stripe never moves an intent out of canceled or succeeded."""
+    if s.payment_status not in FINAL_INTENT_STATUSES:
+        return False
+    if s.compensation is not None and "cancel_intent" in s.compensation.remaining:
+        return False
+    return snap.status not in FINAL_INTENT_STATUSES or snap.status == s.payment_status
 
 
 def _observe_forward(w, s: CheckoutState, snap, inventory, order) -> CheckoutState:
@@ -112,13 +122,20 @@ def _authorized(w, s: CheckoutState, snap, inventory) -> CheckoutState:
 
 
 def _captured(w, s: CheckoutState, snap, inventory, order: OrderState | None) -> CheckoutState:
+    """Record the capture at the amount Stripe says it took (never the amount asked for);
+    an amount other than the order total is for a human, not a completed checkout."""
     s = _commit_stock(w, s, inventory)
+    amount = ports.captured_amount(snap)
     if s.payment_status != "succeeded":
         s = w.checkout(s, ev.PaymentCaptured, payment_intent_id=snap.id,
-                       amount_received=snap.amount_received, charge_id=snap.latest_charge)
+                       amount_received=amount, charge_id=snap.latest_charge)
     if order is not None and order.status in ("pending", "cancelled"):
         w.emit(order.id, order.version, ord_ev.OrderPaid, payment_intent_id=snap.id,
-               amount_captured=snap.amount_received, charge_id=snap.latest_charge)
+               amount_captured=amount, charge_id=snap.latest_charge)
+    if s.amount_captured != s.amount_total:
+        return w.checkout(s, ev.CheckoutNeedsAttention, step="capture", code="amount_mismatch",
+                          reason=f"Stripe captured {s.amount_captured} {s.currency}, the order "
+                                 f"total is {s.amount_total}")
     return w.checkout(s, ev.CheckoutCompleted)
 
 
@@ -150,6 +167,8 @@ def _observe_after_end(w, s: CheckoutState, snap, inventory, order) -> CheckoutS
     if snap.status == "succeeded":
         return w.checkout(s, ev.CheckoutNeedsAttention, step="capture",
                           reason="payment captured after the checkout ended: refund it")
+    if snap.status == "canceled" and s.payment_status != "canceled":
+        return w.checkout(s, ev.PaymentIntentCancelled, payment_intent_id=snap.id)
     return s
 
 
@@ -177,6 +196,10 @@ def record_step_result(
         return _cancel_result(w, s, result, inventory, order)
     if result is None:
         return s
+    if s.is_terminal or s.payment_status in FINAL_INTENT_STATUSES:
+        return _after_end(w, s, step, result, inventory, order)
+    if _superseded(s, idempotency_key):
+        return s  # the outcome of an earlier attempt: a newer step is already in flight
     if isinstance(result, ports.CardDeclinedError):
         return _declined(w, s, result)
     if isinstance(result, ports.PaymentOutcomeUnknownError | ports.PaymentProviderUnavailableError):
@@ -184,6 +207,10 @@ def record_step_result(
     if isinstance(result, ports.PaymentRequestRejectedError):
         return _rejected(w, s, step, idempotency_key, result, inventory, order)
     raise result
+
+
+def _superseded(s: CheckoutState, key: str) -> bool:
+    return s.pending is not None and s.pending.idempotency_key != key
 
 
 def _cancel_result(w, s: CheckoutState, result, inventory, order) -> CheckoutState:
@@ -196,6 +223,27 @@ def _cancel_result(w, s: CheckoutState, result, inventory, order) -> CheckoutSta
     if isinstance(result, ports.PaymentRequestRejectedError) and result.payment_intent is not None:
         return observe_intent(w, s, result.payment_intent, inventory, order)
     return record_compensation_failure(w, s, "cancel_intent", str(result) or type(result).__name__)
+
+
+def _after_end(w, s: CheckoutState, step: str, error: Exception, inventory,
+               order) -> CheckoutState:
+    """A step's error that arrives after the checkout ended (or after Stripe cancelled or
+    captured its intent), e.g. a decline racing a cancel: recorded as an observation, never
+    as a state change. An intent the error carries is observed like any other view."""
+    intent = getattr(error, "payment_intent", None)
+    if isinstance(intent, ports.PaymentIntentSnapshot) and intent.id == s.payment_intent_id:
+        s = observe_intent(w, s, intent, inventory, order)
+    if not isinstance(error, ports.PaymentGatewayError):
+        raise error
+    if isinstance(error, ports.CardDeclinedError):
+        outcome = error.code or "card_declined"
+    elif isinstance(error, ports.PaymentRequestRejectedError):
+        outcome = "rejected"
+    else:
+        outcome = "outcome_unknown"
+    return w.checkout(s, ev.PaymentObservedAfterEnd, step=step, outcome=outcome,
+                      payment_intent_id=intent.id if intent else s.payment_intent_id,
+                      detail=(str(error) or type(error).__name__)[:500])
 
 
 def _declined(w, s: CheckoutState, error: ports.CardDeclinedError) -> CheckoutState:
@@ -215,11 +263,12 @@ def _method_refused_at_creation(w, s: CheckoutState,
     confirm, that is a decline the customer may answer with another method, so the intent is
     created again without one (its own key) and the checkout then awaits a payment method. If
     that creation is refused too, the refusal is not about the method and the saga fails."""
+    return_url = s.pending.return_url if s.pending is not None else None
     s = w.checkout(s, ev.PaymentDeclined, payment_intent_id=None,
                    code=error.code or "payment_method_invalid", decline_code=None, message=str(error))
     return w.checkout(s, ev.PaymentStepRequested, step="create_intent",
-                      idempotency_key=f"{s.checkout_id}:create_intent_without_method",
-                      payment_method=None, return_url=s.return_url)
+                      idempotency_key=step_key(s.checkout_id, "create_intent_without_method"),
+                      payment_method=None, return_url=return_url)
 
 
 def _unknown(w, s: CheckoutState, step: str, key: str, reason: str) -> CheckoutState:

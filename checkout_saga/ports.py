@@ -29,8 +29,18 @@ class PaymentIntentSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     last_decline_code: str | None = None
     last_error_message: str | None = None
     latest_charge: str | None = None
+    # the latest charge's amount_captured, when the reply carried the charge (expanded)
+    charge_amount_captured: int | None = None
     checkout_id: str | None = None  # from metadata.checkout_id
     created: int = 0
+
+
+def captured_amount(snap: PaymentIntentSnapshot) -> int:
+    """What Stripe says it captured: the intent's ``amount_received``, else the latest
+    charge's ``amount_captured`` (CONTRACT §3.6 v2); 0 when neither says."""
+    if snap.amount_received:
+        return snap.amount_received
+    return snap.charge_amount_captured or 0
 
 
 class RefundSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -142,6 +152,10 @@ class PaymentGateway(Protocol):
     def is_available(self) -> bool:
         """False while the provider is known to be down (e.g. its circuit breaker is open):
         new checkouts are then refused before anything is reserved."""
+        ...
+
+    def retry_after_seconds(self) -> float:
+        """While unavailable: seconds until the provider may be tried again (``Retry-After``)."""
         ...
 
     def create_payment_intent(

@@ -72,15 +72,28 @@ def _restock_lines(order: OrderState, cmd: RefundOrder, *, full: bool) -> list[L
             return []
         return [LineItem(sku=sku, quantity=q - promised.get(sku, 0))
                 for sku, q in bought.items() if q - promised.get(sku, 0) > 0]
-    lines, problems = [], []
-    for i, line in enumerate(cmd.restock):
+    return _validated_restock(cmd, bought, promised)
+
+
+def _validated_restock(cmd: RefundOrder, bought: Mapping[str, int],
+                       promised: Mapping[str, int]) -> list[LineItem]:
+    """The restock lines as a whole: each SKU once, each in the order, and no more per SKU than
+    was sold and not already promised back by another refund."""
+    lines, problems, seen = [], [], set()
+    for i, line in enumerate(cmd.restock or ()):
         left = bought.get(line.sku, 0) - promised.get(line.sku, 0)
         if line.sku not in bought:
             problems.append((f"restock[{i}].sku", f"{line.sku} is not in the order"))
+        elif line.sku in seen:
+            problems.append((f"restock[{i}].sku", f"{line.sku} is listed more than once"))
+        elif left <= 0:
+            problems.append((f"restock[{i}].quantity",
+                             f"every unit of {line.sku} is already restocked or being restocked"))
         elif not 1 <= line.quantity <= left:
             problems.append((f"restock[{i}].quantity", f"must be between 1 and {left}"))
         else:
             lines.append(LineItem(sku=line.sku, quantity=line.quantity))
+        seen.add(line.sku)
     if problems:
         raise errors.ValidationError(problems)
     return lines
@@ -114,11 +127,17 @@ def decide_refund_result(
 
 
 def _restock(w: EventWriter, order: OrderState, refund: RefundState, inventory) -> None:
+    """Put the refund's units back on hand, once per SKU and never more than this checkout
+    still has sold (a refund recorded before restock lines were validated as a whole may
+    name a SKU twice)."""
+    wanted: dict[str, int] = {}
     for line in refund.restock:
-        item = inventory.get(line.sku)
+        wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+    for sku, quantity in wanted.items():
+        item = inventory.get(sku)
         if item is None or refund.refund_id in item.restocked_refunds:
             continue
-        quantity = min(line.quantity, item.committed.get(order.checkout_id, 0))
+        quantity = min(quantity, item.committed.get(order.checkout_id, 0))
         if quantity > 0:
-            w.emit(item.id, item.version, inv_ev.UnitsRestocked, sku=line.sku,
+            w.emit(item.id, item.version, inv_ev.UnitsRestocked, sku=sku,
                    checkout_id=order.checkout_id, refund_id=refund.refund_id, quantity=quantity)

@@ -174,6 +174,7 @@ class CheckoutExpired(DomainEvent, frozen=True, kw_only=True):
 class CheckoutNeedsAttention(DomainEvent, frozen=True, kw_only=True):
     step: str
     reason: str
+    code: str | None = None  # e.g. amount_mismatch: shown as the checkout's failure.code
 
 
 class OperatorRetryRequested(DomainEvent, frozen=True, kw_only=True):
@@ -197,3 +198,13 @@ class PaymentStepCompleted(DomainEvent, frozen=True, kw_only=True):
     step: str
     idempotency_key: str
     status: str
+
+
+class PaymentObservedAfterEnd(DomainEvent, frozen=True, kw_only=True):
+    """The provider answered a step (or said something about the intent) after the checkout
+    had ended: kept for the audit trail, it changes nothing (terminal means terminal)."""
+
+    step: str | None
+    outcome: str  # e.g. card_declined, outcome_unknown, rejected
+    payment_intent_id: str | None = None
+    detail: str = ""

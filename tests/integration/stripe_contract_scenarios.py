@@ -27,6 +27,7 @@ from checkout_saga.ports import (
     CardDeclinedError,
     PaymentIntentSnapshot,
     PaymentRequestRejectedError,
+    captured_amount,
 )
 
 WEBHOOK_SECRET = "whsec_contract_tests"
@@ -165,6 +166,7 @@ def capturing_an_authorised_intent_takes_the_payment(server: ContractServer) -> 
     done = gateway.capture_payment_intent(intent.id, idempotency_key=f"{checkout_id}:capture")
 
     assert (done.id, done.status) == (intent.id, "succeeded")
+    assert captured_amount(done) == AMOUNT  # every server: never "paid with 0 captured"
     assert gateway.retrieve_payment_intent(intent.id).status == "succeeded"
     if "amounts" in server.features:
         assert (done.amount_received, done.amount_capturable) == (AMOUNT, 0)

@@ -180,8 +180,8 @@ def test_create_without_a_payment_method_neither_confirms_nor_sends_a_return_url
 
 
 def test_capture_sends_the_amount_to_capture_only_when_given(canned, gateway):
-    canned.answer(200, intent("succeeded"))
-    canned.answer(200, intent("succeeded"))
+    canned.answer(200, intent("succeeded", amount_received=3998))
+    canned.answer(200, intent("succeeded", amount_received=1000))
 
     gateway.capture_payment_intent("pi_1", idempotency_key="k1")
     gateway.capture_payment_intent("pi_1", idempotency_key="k2", amount=1000)
@@ -189,6 +189,20 @@ def test_capture_sends_the_amount_to_capture_only_when_given(canned, gateway):
     assert canned.requests[0].form == {}
     assert canned.requests[1].form == {"amount_to_capture": ["1000"]}
     assert [r.headers["Idempotency-Key"] for r in canned.requests] == ["k1", "k2"]
+
+
+def test_a_capture_reply_without_amount_received_is_read_back_with_its_latest_charge(
+    canned, gateway
+):
+    canned.answer(200, intent("succeeded", latest_charge="ch_1"))  # localstripe's reply
+    canned.answer(200, intent("succeeded", latest_charge={"id": "ch_1", "object": "charge",
+                                                          "amount": 3998, "amount_captured": 3998}))
+
+    captured = gateway.capture_payment_intent("pi_1", idempotency_key="k1")
+
+    assert canned.requests[1].method == "GET"
+    assert canned.requests[1].query == {"expand[0]": ["latest_charge"]}
+    assert (captured.charge_amount_captured, captured.latest_charge) == (3998, "ch_1")
 
 
 def test_cancel_and_refund_send_no_optional_fields_left_unset(canned, gateway):
