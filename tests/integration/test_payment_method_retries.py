@@ -5,9 +5,9 @@ confirmed while another request's declined card is in flight is still charged.""
 from __future__ import annotations
 
 import pytest
-from checkout_saga.operations import decide_confirm
 
 from checkout_saga import errors
+from checkout_saga.checkout_decisions import decide_confirm
 from tests.integration.api_support import STORE, assert_problem, checkout_body
 
 
@@ -47,7 +47,7 @@ def _declined_checkout(service) -> str:
     from checkout_saga.commands import CartLine, StartCheckout
 
     with pytest.raises(errors.CardDeclinedDomainError) as raised:
-        service.start_checkout(StartCheckout(
+        service.checkouts.start_checkout(StartCheckout(
             checkout_session_id="cs_race_cards_01", currency="usd",
             items=(CartLine(sku="TSHIRT-M", quantity=1),), payment_method="pm_card_chargeDeclined"))
     return raised.value.details["checkout_id"]
@@ -57,10 +57,10 @@ def test_a_good_card_confirmed_while_a_declined_one_is_in_flight_is_charged(shop
     checkout_id = _declined_checkout(shop)
     # another request has recorded its intention to confirm with a declined card, and has
     # not yet called the provider
-    other = decide_confirm(shop.get(checkout_id), payment_method="pm_card_chargeDeclined",
+    other = decide_confirm(shop.checkouts.get(checkout_id), payment_method="pm_card_chargeDeclined",
                            return_url=None, now=clock.now())
     shop.store.append(other.events)
 
-    state = shop.confirm_payment(checkout_id, "pm_card_visa")
+    state = shop.checkouts.confirm_payment(checkout_id, "pm_card_visa")
 
     assert state.status == "completed"
