@@ -71,6 +71,8 @@ class System:
         metrics = WorkerMetrics(self.metrics.registry)
         reconciler = self.reconciler(counter=discrepancy_counter(self.metrics.registry))
         jobs = {"reconcile": (RECONCILE_EVERY_SECONDS, scheduled(reconciler, RECONCILE_EVERY_SECONDS))}
+        options.setdefault("orders", self.orders)
+        options.setdefault("inbox", self.inbox)
         return Worker(self.checkouts, DueWork(self.read_models.db, self.store), metrics=metrics,
                       jobs=jobs, **options)
 

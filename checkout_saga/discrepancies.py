@@ -6,7 +6,8 @@ Types: ``orphan_intent`` (an intent no checkout knows, or whose checkout ended w
 ``missed_webhook`` (found by the adapter while backfilling Stripe's events list). Fixes:
 ``cancel_intent`` (safe: an uncaptured intent nobody will capture), ``apply_event`` (safe:
 the inbox makes it idempotent), ``needs_attention`` (money moved; a person decides) or
-``none`` (recorded only)."""
+``record_refund`` (safe: a refund made in Stripe's dashboard is recorded on its order once,
+with no restock) or ``none`` (recorded only)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ PAID = frozenset({"paid", "partially_refunded", "refunded"})
 
 class Discrepancy(msgspec.Struct, frozen=True, kw_only=True):
     type: str
-    fix: str  # cancel_intent | apply_event | needs_attention | none
+    fix: str  # cancel_intent | apply_event | record_refund | needs_attention | none
     detail: str
     payment_intent_id: str | None = None
     checkout_id: str | None = None
@@ -76,7 +77,10 @@ def compare_refunds(refunds: Iterable[ports.RefundSnapshot],
         known = order is not None and any(r.provider_refund_id == refund.id or r.refund_id == refund.refund_key
                                           for r in order.refunds.values())
         if not known:
-            found.append(Discrepancy(type="unknown_refund", fix="needs_attention",
+            # made outside this service (the dashboard): safe to record on its order (no
+            # restock); a refund no order of ours explains is for a person
+            found.append(Discrepancy(type="unknown_refund",
+                                     fix="record_refund" if order is not None else "needs_attention",
                                      payment_intent_id=refund.payment_intent_id,
                                      checkout_id=order.checkout_id if order else None,
                                      refund_id=refund.id,
