@@ -8,32 +8,16 @@ import json
 
 import pytest
 
-from adapters.clock import SystemClock
 from adapters.database import parse_database_url
 from adapters.read_database import ReadDatabase
-from adapters.stripe_gateway import StripeGatewayConfig, StripePaymentGateway
 from adapters.stripe_webhooks import notice_from_event
 from application.reconciliation import Reconciler
 from checkout_saga.invariants import check_invariants
 from checkout_saga.ports import PaymentEventNotice
 from migrations import migrate
-from tests.conftest import system_for
-from tests.integration.api_support import ADMIN, STORE, api_settings, paid_checkout
+from tests.integration.api_support import ADMIN, STORE, paid_checkout
 from tests.integration.test_reconciliation_emulator import control, provider_intents, start
-from tests.plugins.emulator import TEST_API_KEY, TEST_WEBHOOK_SECRET, eventually, stripe_client_for
-
-
-@pytest.fixture
-def stripe_shop(store, stripe_emulator, database_url):
-    gateway = StripePaymentGateway(StripeGatewayConfig(api_key=TEST_API_KEY,
-                                                       api_base=stripe_emulator.base_url))
-    service = system_for(store, gateway, SystemClock(), settings=api_settings(database_url))
-    service.catalog.set_seller("acct_1", charges_enabled=True)
-    service.catalog.upsert_product(sku="MUG", name="Mug", unit_amount=1250, currency="usd",
-                                   seller_id="acct_1", active=True)
-    service.catalog.adjust_stock("MUG", 10, "initial")
-    yield service
-    gateway.close()
+from tests.plugins.emulator import TEST_WEBHOOK_SECRET, eventually, stripe_client_for
 
 
 @pytest.fixture
