@@ -19,6 +19,7 @@ from checkout_saga.ports import PaymentEventNotice
 from checkout_saga.stripe_events import MAX_APPLY_ATTEMPTS, fold_inbox
 from events.stripe_inbox import StripeEventApplyDeferred, StripeEventReceived
 from migrations import migrate
+from tests.integration.test_reconciliation_emulator import control, start
 
 
 @pytest.fixture
@@ -132,3 +133,33 @@ def test_an_intent_stripe_does_not_know_is_a_discrepancy_never_a_payment(shop, g
             and line["event"] == "ALERT stripe_event_unknown_to_stripe"]
     worker.due_work.index()
     assert worker.due_work.rows()["evt_forged_1"][0] is None  # nothing left to retry
+
+
+# --- over HTTP, on the Stripe emulator through the real SDK ------------------------------
+
+
+def test_on_stripe_a_forged_success_is_deferred_while_reads_fail_then_checked(
+        stripe_shop, stripe_emulator):
+    checkout = start(stripe_shop, "cs_reread_emu_01", None)
+    control(stripe_emulator, "faults", {"method": "GET", "path": "/v1/payment_intents/{id}",
+                                        "fault": "error_500", "times": 3})
+
+    stripe_shop.inbox.receive(forged_success(checkout, event_id="evt_forged_emu"), "{}")
+
+    assert entry(stripe_shop, "evt_forged_emu").outcome is None
+    outcome = None
+    for _ in range(3):  # the worker's retries, when due
+        outcome = outcome or stripe_shop.inbox.retry("evt_forged_emu")
+    assert outcome == "applied"  # applied as Stripe has it: requires_payment_method
+    assert stripe_shop.checkouts.get(checkout.checkout_id).status == "awaiting_payment"
+    assert stripe_shop.catalog.get_inventory("MUG").sold == 0
+
+
+def test_on_stripe_an_unknown_intent_naming_a_checkout_is_a_discrepancy(stripe_shop):
+    checkout = start(stripe_shop, "cs_reread_emu_02", None)
+
+    stripe_shop.inbox.receive(forged_success(checkout, intent_id="pi_0000forged0000",
+                                             event_id="evt_forged_404"), "{}")
+
+    assert entry(stripe_shop, "evt_forged_404").outcome == "unmatched: payment intent unknown to Stripe"
+    assert stripe_shop.checkouts.get(checkout.checkout_id).status == "awaiting_payment"
