@@ -135,9 +135,11 @@ class FakePaymentGateway:
         with self._lock:
             return [i.snapshot() for i in self.intents.values() if i.created >= created_gte]
 
-    def list_refunds(self, *, created_gte: int) -> Iterable[ports.RefundSnapshot]:
+    def list_refunds(self, *, created_gte: int,
+                     payment_intent_id: str | None = None) -> Iterable[ports.RefundSnapshot]:
         with self._lock:
-            return [r for r in self.refunds.values() if r.created >= created_gte]
+            return [r for r in self.refunds.values() if r.created >= created_gte
+                    and payment_intent_id in (None, r.payment_intent_id)]
 
     def list_events(self, *, created_gte: int) -> Iterable[ports.PaymentEventNotice]:
         return []

@@ -82,7 +82,9 @@ class Reconciler:
                                   "type": notice.type, "notice": msgspec.to_builtins(notice)})
             if self.inbox.receive(notice, payload):
                 continue
-            found.append(Discrepancy(type="missed_webhook", fix="apply_event", outcome="applied",
+            applied = self.inbox.outcome_of(notice.event_id) is not None
+            found.append(Discrepancy(type="missed_webhook", fix="apply_event",
+                                     outcome="applied" if applied else "deferred (Stripe unreadable)",
                                      event_id=notice.event_id,
                                      payment_intent_id=notice.payment_intent_id,
                                      checkout_id=notice.checkout_id,

@@ -98,6 +98,11 @@ class PaymentEventInbox:
         self._apply_recorded(notice, entry, cause)
         return False
 
+    def outcome_of(self, event_id: str) -> str | None:
+        """What a recorded event came to; None when never received or not applied yet."""
+        entry = self.store.get(stripe_event_stream(event_id), fold_inbox)
+        return entry.outcome if entry is not None else None
+
     def retry(self, event_id: str, cause: Cause | None = None) -> str | None:
         """Apply again an event recorded but not applied (the worker, when it is due);
         returns its outcome, or None while it stays deferred."""
@@ -226,8 +231,8 @@ class PaymentEventInbox:
             refund_id = notice.refund.id
             refunds = [self._read(UNKNOWN_REFUND, lambda: self.gateway.retrieve_refund(refund_id))]
         else:
-            listed = self._read(UNKNOWN_INTENT, lambda: list(
-                self.gateway.list_refunds(created_gte=intent.created)))
+            listed = self._read(UNKNOWN_INTENT, lambda: list(self.gateway.list_refunds(
+                created_gte=intent.created, payment_intent_id=intent.id)))
             refunds = [r for r in listed if r.payment_intent_id == intent.id]
         outcomes = {self.orders.record_stripe_refund(order.order_id, r, cause) for r in refunds}
         return "applied" if "applied" in outcomes else "no_change"
