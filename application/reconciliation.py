@@ -23,6 +23,7 @@ from checkout_saga.discrepancies import (
     Discrepancy,
     compare_intent,
     compare_refunds,
+    open_disputes,
 )
 from checkout_saga.errors import NotFoundError
 from checkout_saga.ids import CHECKOUT_PREFIX, order_stream, parse_prefixed
@@ -69,6 +70,7 @@ class Reconciler:
         refunds = list(gateway.list_refunds(created_gte=since))
         self._refunds = {r.id: r for r in refunds}
         found.extend(self._fixed(d) for d in compare_refunds(refunds, orders_by_intent))
+        found.extend(self._fixed(d) for d in open_disputes(orders_by_intent.values()))
         report = self._report(started, since, intents, found)
         self._record(report)
         return report

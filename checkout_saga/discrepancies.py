@@ -3,7 +3,8 @@ streams say (checkouts, orders) → typed discrepancies, each with the fix it ca
 
 Types: ``orphan_intent`` (an intent no checkout knows, or whose checkout ended without it),
 ``amount_mismatch``, ``capture_without_paid_order``, ``unknown_refund`` and
-``missed_webhook`` (found by the adapter while backfilling Stripe's events list). Fixes:
+``missed_webhook`` (found by the adapter while backfilling Stripe's events list) and
+``open_dispute`` (a chargeback an operator must answer). Fixes:
 ``cancel_intent`` (safe: an uncaptured intent nobody will capture), ``apply_event`` (safe:
 the inbox makes it idempotent), ``needs_attention`` (money moved; a person decides) or
 ``record_refund`` (safe: a refund made in Stripe's dashboard is recorded on its order once,
@@ -85,4 +86,19 @@ def compare_refunds(refunds: Iterable[ports.RefundSnapshot],
                                      checkout_id=order.checkout_id if order else None,
                                      refund_id=refund.id,
                                      detail=f"succeeded refund of {refund.amount} not in the ledger"))
+    return found
+
+
+def open_disputes(orders: Iterable[OrderState]) -> list[Discrepancy]:
+    """Every order with a dispute not yet closed: an operator must answer it at Stripe
+    before its deadline (shown in the report until it is ``won`` or ``lost``)."""
+    found = []
+    for order in orders:
+        d = order.dispute
+        if d is not None and d.status not in ("won", "lost"):
+            found.append(Discrepancy(type="open_dispute", fix="none",
+                                     payment_intent_id=order.payment_intent_id,
+                                     checkout_id=order.checkout_id,
+                                     detail=f"dispute {d.dispute_id} ({d.reason}) of {d.amount} is "
+                                            f"{d.status}: respond at Stripe"))
     return found

@@ -7,8 +7,12 @@ import pytest
 from litestar.testing import TestClient
 
 from adapters.clock import SystemClock
+from adapters.database import parse_database_url
+from adapters.read_database import ReadDatabase
 from adapters.stripe_gateway import StripeGatewayConfig, StripePaymentGateway
 from api.app import create_app
+from application.reconciliation import Reconciler
+from migrations import migrate
 from tests.conftest import system_for
 from tests.integration.api_support import ADMIN, FakeReadModels, api_settings
 from tests.plugins.emulator import TEST_API_KEY
@@ -53,3 +57,11 @@ def stripe_shop(store, stripe_emulator, database_url):
     service.catalog.adjust_stock("MUG", 10, "initial")
     yield service
     gateway.close()
+
+
+@pytest.fixture
+def stripe_reconciler(stripe_shop, database_url):
+    db = ReadDatabase(parse_database_url(database_url))
+    migrate(db)
+    yield Reconciler(stripe_shop.checkouts, stripe_shop.inbox, stripe_shop.gateway, db)
+    db.close()

@@ -94,7 +94,7 @@ def _emulator(emulator, path: str, body: dict) -> dict:
 
 
 def test_a_dispute_opened_and_lost_at_stripe_reaches_the_order_by_webhook(
-        stripe_shop, stripe_emulator, webhook_receiver):
+        stripe_shop, stripe_reconciler, stripe_emulator, webhook_receiver):
     _emulator(stripe_emulator, "webhook_endpoints", {"url": webhook_receiver.url,
                                                      "secret": TEST_WEBHOOK_SECRET})
     checkout = start(stripe_shop, "cs_dispute_emu_01", "pm_card_visa")
@@ -102,9 +102,12 @@ def test_a_dispute_opened_and_lost_at_stripe_reaches_the_order_by_webhook(
                        {"reason": "product_not_received"})
     deliver_everything(stripe_shop, webhook_receiver)
     assert stripe_shop.orders.get_order(checkout.order_id).dispute.status == "needs_response"
+    [listed] = stripe_reconciler.run()["discrepancies"]  # the operators' entry until it closes
+    assert (listed["type"], listed["checkout_id"]) == ("open_dispute", checkout.checkout_id)
 
     _emulator(stripe_emulator, f"disputes/{opened['id']}/close", {"status": "lost"})
     deliver_everything(stripe_shop, webhook_receiver)
 
     dispute = stripe_shop.orders.get_order(checkout.order_id).dispute
     assert (dispute.status, dispute.reason, dispute.amount) == ("lost", "product_not_received", 1250)
+    assert "open_dispute" not in stripe_reconciler.run()["discrepancies_by_type"]

@@ -20,14 +20,6 @@ from tests.integration.test_reconciliation_emulator import control, provider_int
 from tests.plugins.emulator import TEST_WEBHOOK_SECRET, eventually, stripe_client_for
 
 
-@pytest.fixture
-def stripe_reconciler(stripe_shop, database_url):
-    db = ReadDatabase(parse_database_url(database_url))
-    migrate(db)
-    yield Reconciler(stripe_shop.checkouts, stripe_shop.inbox, stripe_shop.gateway, db)
-    db.close()
-
-
 def dashboard_refund(emulator, payment_intent_id, amount):
     return stripe_client_for(emulator).v1.refunds.create(
         params={"payment_intent": payment_intent_id, "amount": amount})
