@@ -129,7 +129,13 @@ class FakePaymentGateway:
 
     def retrieve_refund(self, refund_id):
         with self._lock:
-            return self.refunds[refund_id]
+            self._before("retrieve_refund")
+            try:
+                return self.refunds[refund_id]
+            except KeyError:
+                raise ports.PaymentRequestRejectedError(
+                    f"No such refund: '{refund_id}'", code="resource_missing",
+                    http_status=404) from None
 
     def list_payment_intents(self, *, created_gte: int) -> Iterable[ports.PaymentIntentSnapshot]:
         with self._lock:

@@ -196,8 +196,6 @@ class PaymentEventInbox:
             raise StripeReadFailed(f"{type(exc).__name__}: {exc}") from exc
         except ports.PaymentGatewayError as exc:
             raise StripeReadFailed(f"{type(exc).__name__}: {exc}") from exc
-        except KeyError as exc:  # the fake gateway's missing refund
-            raise UnknownToStripe(what) from exc
 
     def _current_intent(self, notice: ports.PaymentEventNotice) -> ports.PaymentIntentSnapshot | None:
         """Re-read the intent: the event's copy may be older than what already happened, or

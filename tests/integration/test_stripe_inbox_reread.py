@@ -4,7 +4,6 @@ needs_attention); an intent Stripe does not know is a typed discrepancy, never a
 
 from __future__ import annotations
 
-import msgspec
 import pytest
 from structlog.testing import capture_logs
 
@@ -15,7 +14,7 @@ from application.worker import Worker
 from checkout_saga.commands import CartLine, StartCheckout
 from checkout_saga.ids import stripe_event_stream
 from checkout_saga.invariants import check_invariants
-from checkout_saga.ports import PaymentEventNotice
+from checkout_saga.ports import PaymentEventNotice, PaymentIntentSnapshot
 from checkout_saga.stripe_events import MAX_APPLY_ATTEMPTS, fold_inbox
 from events.stripe_inbox import StripeEventApplyDeferred, StripeEventReceived
 from migrations import migrate
@@ -39,18 +38,12 @@ def unpaid_checkout(shop, session="cs_reread_0001"):
 
 def forged_success(checkout, intent_id=None, event_id="evt_forged_1") -> PaymentEventNotice:
     """A signed payment_intent.succeeded whose object says what Stripe does not: amount 1."""
-    intent = msgspec.structs.replace(
-        _snapshot_of(checkout, intent_id), status="succeeded", amount=1, amount_received=1)
+    intent = PaymentIntentSnapshot(id=intent_id or checkout.payment_intent_id, status="succeeded",
+                                   amount=1, amount_received=1, currency="usd",
+                                   checkout_id=checkout.checkout_id)
     return PaymentEventNotice(event_id=event_id, type="payment_intent.succeeded", created=1,
                               payment_intent=intent, payment_intent_id=intent.id,
                               checkout_id=checkout.checkout_id)
-
-
-def _snapshot_of(checkout, intent_id):
-    from checkout_saga.ports import PaymentIntentSnapshot
-
-    return PaymentIntentSnapshot(id=intent_id or checkout.payment_intent_id, status="succeeded",
-                                 amount=1, currency="usd", checkout_id=checkout.checkout_id)
 
 
 def entry(shop, event_id):

@@ -13,7 +13,7 @@ from adapters.read_database import ReadDatabase
 from adapters.stripe_webhooks import notice_from_event
 from application.reconciliation import Reconciler
 from checkout_saga.invariants import check_invariants
-from checkout_saga.ports import PaymentEventNotice
+from checkout_saga.ports import PaymentEventNotice, RefundSnapshot
 from migrations import migrate
 from tests.integration.api_support import ADMIN, STORE, paid_checkout
 from tests.integration.test_reconciliation_emulator import control, provider_intents, start
@@ -141,3 +141,16 @@ def test_a_stripe_made_refund_is_listed_with_its_source(shop_client, service, ga
 
     assert (listed["source"], listed["amount"], listed["status"]) == ("stripe", 100, "succeeded")
     assert (order["amount_refunded"], order["status"]) == (100, "partially_refunded")
+
+
+def test_a_refund_event_stripe_does_not_know_records_nothing(shop, gateway):
+    checkout = paid(shop)
+    forged = RefundSnapshot(id="re_forged", payment_intent_id=checkout.payment_intent_id,
+                            amount=999, currency="usd", status="succeeded")
+
+    shop.inbox.receive(PaymentEventNotice(event_id="evt_forged_refund", type="refund.created",
+                                          created=1, refund=forged,
+                                          payment_intent_id=checkout.payment_intent_id), "{}")
+
+    assert shop.orders.get_order(checkout.order_id).refunds == {}
+    assert shop.inbox.outcome_of("evt_forged_refund") == "unmatched: refund unknown to Stripe"
