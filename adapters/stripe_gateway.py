@@ -18,12 +18,14 @@ import structlog
 from adapters.circuit_breaker import BreakerSettings, BreakerState, CircuitBreaker
 from adapters.stripe_webhooks import (
     as_dict,
+    dispute_snapshot,
     notice_from_event,
     payment_intent_snapshot,
     refund_snapshot,
 )
 from checkout_saga.ports import (
     CardDeclinedError,
+    DisputeSnapshot,
     PaymentEventNotice,
     PaymentIntentSnapshot,
     PaymentOutcomeUnknownError,
@@ -218,6 +220,12 @@ class StripePaymentGateway:
     def retrieve_refund(self, refund_id: str) -> RefundSnapshot:
         return self._call(
             "retrieve_refund", lambda: refund_snapshot(self._refunds.retrieve(refund_id))
+        )
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeSnapshot:
+        return self._call(
+            "retrieve_dispute",
+            lambda: dispute_snapshot(self._client.v1.disputes.retrieve(dispute_id)),
         )
 
     # --- reading back (reconciliation) --------------------------------------------------

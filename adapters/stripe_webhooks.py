@@ -15,7 +15,12 @@ from typing import Any
 
 import stripe
 
-from checkout_saga.ports import PaymentEventNotice, PaymentIntentSnapshot, RefundSnapshot
+from checkout_saga.ports import (
+    DisputeSnapshot,
+    PaymentEventNotice,
+    PaymentIntentSnapshot,
+    RefundSnapshot,
+)
 
 
 class InvalidWebhookSignatureError(Exception):
@@ -147,6 +152,17 @@ def refund_snapshot(refund: Mapping[str, Any] | stripe.StripeObject) -> RefundSn
         failure_reason=refund.get("failure_reason"),
         refund_key=_metadata(refund).get("refund_id"),
         created=int(refund.get("created") or 0),
+    )
+
+
+def dispute_snapshot(dispute: Mapping[str, Any] | stripe.StripeObject) -> DisputeSnapshot:
+    dispute = as_dict(dispute)
+    return DisputeSnapshot(
+        id=dispute["id"],
+        payment_intent_id=_id_of(dispute.get("payment_intent")),
+        amount=int(dispute["amount"]),
+        reason=dispute.get("reason"),
+        status=dispute["status"],
     )
 
 

@@ -49,6 +49,8 @@ log = structlog.get_logger("stripe_inbox")
 
 UNKNOWN_INTENT = "payment intent unknown to Stripe"
 UNKNOWN_REFUND = "refund unknown to Stripe"
+UNKNOWN_DISPUTE = "dispute unknown to Stripe"
+CLOSED_AT_STRIPE = ("won", "lost", "warning_closed")
 
 
 class StripeReadFailed(Exception):
@@ -236,10 +238,21 @@ class PaymentEventInbox:
         return "applied" if "applied" in outcomes else "no_change"
 
     def _apply_dispute(self, notice, cause) -> str:
-        _, order = self._order_of(notice)
-        if order is None or notice.dispute_id is None:
+        """The dispute as Stripe has it now (re-read), on the order of its intent."""
+        if notice.dispute_id is None:
             return "unmatched: dispute for an unknown order"
-        return self.orders.record_dispute(order_id_of(order.id), notice, cause)
+        dispute_id = notice.dispute_id
+        dispute = self._read(UNKNOWN_DISPUTE, lambda: self.gateway.retrieve_dispute(dispute_id))
+        intent, order = self._order_of(msgspec.structs.replace(
+            notice, payment_intent_id=dispute.payment_intent_id))
+        if order is None or intent is None or order.payment_intent_id != intent.id:
+            return "unmatched: dispute for an unknown order"
+        closed = dispute.status in CLOSED_AT_STRIPE
+        current = msgspec.structs.replace(
+            notice, type="charge.dispute.closed" if closed else "charge.dispute.created",
+            dispute_amount=dispute.amount, dispute_reason=dispute.reason,
+            dispute_status=dispute.status, payment_intent_id=dispute.payment_intent_id)
+        return self.orders.record_dispute(order_id_of(order.id), current, cause)
 
 
 def _notice_of(received: StripeEventReceived) -> ports.PaymentEventNotice:

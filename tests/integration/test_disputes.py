@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import httpx
+import msgspec
 from structlog.testing import capture_logs
 
 from checkout_saga.commands import CartLine, StartCheckout
-from checkout_saga.ports import PaymentEventNotice
+from checkout_saga.ports import DisputeSnapshot, PaymentEventNotice
 from tests.integration.api_support import STORE, paid_checkout
 from tests.integration.test_reconciliation_emulator import start
 from tests.integration.test_stripe_made_refunds import deliver_everything
@@ -22,69 +23,85 @@ def paid(shop):
         payment_method="pm_card_visa")).checkout
 
 
-def dispute_event(checkout, event_id, type_="charge.dispute.created", status="needs_response"):
-    return PaymentEventNotice(event_id=event_id, type=type_, created=1, dispute_id="dp_0001",
-                              dispute_amount=1999, dispute_reason="fraudulent",
-                              dispute_status=status, payment_intent_id=checkout.payment_intent_id)
+def dispute_event(dispute, event_id, type_="charge.dispute.created"):
+    """The event as a webhook brings it; what counts is the dispute re-read at Stripe."""
+    return PaymentEventNotice(event_id=event_id, type=type_, created=1, dispute_id=dispute.id,
+                              dispute_amount=dispute.amount, dispute_reason=dispute.reason,
+                              dispute_status=dispute.status,
+                              payment_intent_id=dispute.payment_intent_id)
 
 
 def opened_count(shop) -> float:
     return shop.metrics.disputes_opened.labels(reason="fraudulent")._value.get()
 
 
-def test_an_opened_dispute_shows_on_the_order_counts_and_alerts_once(shop):
+def test_an_opened_dispute_shows_on_the_order_counts_and_alerts_once(shop, gateway):
     checkout = paid(shop)
+    dispute = gateway.dispute(checkout.payment_intent_id)
 
     with capture_logs() as logs:
-        shop.inbox.receive(dispute_event(checkout, "evt_dp_open_1"), "{}")
-        shop.inbox.receive(dispute_event(checkout, "evt_dp_open_1"), "{}")  # redelivered
-        shop.inbox.receive(dispute_event(checkout, "evt_dp_open_2"), "{}")  # same dispute again
+        shop.inbox.receive(dispute_event(dispute, "evt_dp_open_1"), "{}")
+        shop.inbox.receive(dispute_event(dispute, "evt_dp_open_1"), "{}")  # redelivered
+        shop.inbox.receive(dispute_event(dispute, "evt_dp_open_2"), "{}")  # same dispute again
 
-    dispute = shop.orders.get_order(checkout.order_id).dispute
-    assert (dispute.status, dispute.amount, dispute.reason) == ("needs_response", 1999, "fraudulent")
-    assert dispute.opened_at is not None and dispute.closed_at is None
+    shown = shop.orders.get_order(checkout.order_id).dispute
+    assert (shown.status, shown.amount, shown.reason) == ("needs_response", 1999, "fraudulent")
+    assert shown.opened_at is not None and shown.closed_at is None
     assert opened_count(shop) == 1
     alerts = [line for line in logs if line.get("alert")]
     assert [a["event"] for a in alerts] == ["ALERT dispute_opened"]
-    assert alerts[0]["dispute_id"] == "dp_0001"
+    assert alerts[0]["dispute_id"] == dispute.id
 
 
-def test_a_closed_dispute_ends_won_or_lost_once(shop):
+def test_a_closed_dispute_ends_won_or_lost_once(shop, gateway):
     checkout = paid(shop)
-    shop.inbox.receive(dispute_event(checkout, "evt_dp_open_1"), "{}")
+    opened = gateway.dispute(checkout.payment_intent_id)
+    shop.inbox.receive(dispute_event(opened, "evt_dp_open_1"), "{}")
 
-    shop.inbox.receive(dispute_event(checkout, "evt_dp_won_1", "charge.dispute.closed", "won"), "{}")
-    shop.inbox.receive(dispute_event(checkout, "evt_dp_lost_1", "charge.dispute.closed", "lost"), "{}")
+    won = gateway.dispute(checkout.payment_intent_id, status="won")
+    shop.inbox.receive(dispute_event(won, "evt_dp_won_1", "charge.dispute.closed"), "{}")
+    forged_loss = msgspec.structs.replace(won, status="lost")
+    shop.inbox.receive(dispute_event(forged_loss, "evt_dp_lost_1", "charge.dispute.closed"), "{}")
 
-    dispute = shop.orders.get_order(checkout.order_id).dispute
-    assert dispute.status == "won" and dispute.closed_at is not None
+    shown = shop.orders.get_order(checkout.order_id).dispute
+    assert shown.status == "won" and shown.closed_at is not None
 
 
-def test_a_close_that_arrives_before_its_open_opens_then_closes_it(shop):
+def test_a_close_that_arrives_before_its_open_opens_then_closes_it(shop, gateway):
     checkout = paid(shop)
+    lost = gateway.dispute(checkout.payment_intent_id, status="lost")
 
-    shop.inbox.receive(dispute_event(checkout, "evt_dp_lost_1", "charge.dispute.closed", "lost"), "{}")
-    shop.inbox.receive(dispute_event(checkout, "evt_dp_open_1"), "{}")  # late
+    shop.inbox.receive(dispute_event(lost, "evt_dp_lost_1", "charge.dispute.closed"), "{}")
+    shop.inbox.receive(dispute_event(lost, "evt_dp_open_1"), "{}")  # late
 
-    dispute = shop.orders.get_order(checkout.order_id).dispute
-    assert (dispute.status, dispute.amount) == ("lost", 1999)
+    shown = shop.orders.get_order(checkout.order_id).dispute
+    assert (shown.status, shown.amount) == ("lost", 1999)
     assert opened_count(shop) == 1
 
 
-def test_the_order_resource_carries_its_dispute(shop_client, service):
+def test_a_dispute_stripe_does_not_know_changes_nothing(shop):
+    checkout = paid(shop)
+    forged = DisputeSnapshot(id="dp_forged", payment_intent_id=checkout.payment_intent_id,
+                             amount=1999, reason="fraudulent", status="needs_response")
+
+    shop.inbox.receive(dispute_event(forged, "evt_dp_forged"), "{}")
+
+    assert shop.orders.get_order(checkout.order_id).dispute is None
+    assert shop.inbox.outcome_of("evt_dp_forged") == "unmatched: dispute unknown to Stripe"
+
+
+def test_the_order_resource_carries_its_dispute(shop_client, service, gateway):
     body = paid_checkout(shop_client)
     order_id = body["order"]["order_id"]
     assert shop_client.get(f"/orders/{order_id}", headers=STORE).json()["dispute"] is None
-    notice = PaymentEventNotice(event_id="evt_dp_api_1", type="charge.dispute.created", created=1,
-                                dispute_id="dp_api", dispute_amount=3998, dispute_reason="general",
-                                payment_intent_id=body["payment"]["payment_intent_id"])
-    service.inbox.receive(notice, "{}")
+    dispute = gateway.dispute(body["payment"]["payment_intent_id"], reason="general")
+    service.inbox.receive(dispute_event(dispute, "evt_dp_api_1"), "{}")
 
-    dispute = shop_client.get(f"/orders/{order_id}", headers=STORE).json()["dispute"]
+    shown = shop_client.get(f"/orders/{order_id}", headers=STORE).json()["dispute"]
 
-    assert set(dispute) == {"status", "reason", "amount", "opened_at", "closed_at"}
-    assert (dispute["status"], dispute["reason"], dispute["amount"]) == ("needs_response", "general", 3998)
-    assert dispute["opened_at"].endswith("Z") and dispute["closed_at"] is None
+    assert set(shown) == {"status", "reason", "amount", "opened_at", "closed_at"}
+    assert (shown["status"], shown["reason"], shown["amount"]) == ("needs_response", "general", 3998)
+    assert shown["opened_at"].endswith("Z") and shown["closed_at"] is None
 
 
 def _emulator(emulator, path: str, body: dict) -> dict:
