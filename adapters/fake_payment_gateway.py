@@ -57,6 +57,7 @@ class _Intent:
 class FakePaymentGateway:
     intents: dict[str, _Intent] = field(default_factory=dict)
     refunds: dict[str, ports.RefundSnapshot] = field(default_factory=dict)
+    disputes: dict[str, ports.DisputeSnapshot] = field(default_factory=dict)
     calls: list[tuple[str, str | None]] = field(default_factory=list)
     captures: int = 0
     available: bool = True
@@ -88,6 +89,19 @@ class FakePaymentGateway:
                     intent.last_error = ("payment_intent_authentication_failure", None,
                                          "3-D Secure authentication failed")
             return intent.snapshot()
+
+    def dispute(self, intent_id: str, *, reason: str = "fraudulent",
+                status: str = "needs_response") -> ports.DisputeSnapshot:
+        """The cardholder's bank opening (or, called again with a status, moving) a dispute."""
+        with self._lock:
+            intent = self.intents[intent_id]
+            known = next((d for d in self.disputes.values() if d.payment_intent_id == intent_id), None)
+            dispute = ports.DisputeSnapshot(
+                id=known.id if known else f"dp_fake{next(self._ids):06d}",
+                payment_intent_id=intent_id, amount=intent.amount_received, reason=reason,
+                status=status)
+            self.disputes[dispute.id] = dispute
+            return dispute
 
     def is_available(self) -> bool:
         return self.available
@@ -134,15 +148,33 @@ class FakePaymentGateway:
 
     def retrieve_refund(self, refund_id):
         with self._lock:
-            return self.refunds[refund_id]
+            self._before("retrieve_refund")
+            try:
+                return self.refunds[refund_id]
+            except KeyError:
+                raise ports.PaymentRequestRejectedError(
+                    f"No such refund: '{refund_id}'", code="resource_missing",
+                    http_status=404) from None
+
+    def retrieve_dispute(self, dispute_id):
+        with self._lock:
+            self._before("retrieve_dispute")
+            try:
+                return self.disputes[dispute_id]
+            except KeyError:
+                raise ports.PaymentRequestRejectedError(
+                    f"No such dispute: '{dispute_id}'", code="resource_missing",
+                    http_status=404) from None
 
     def list_payment_intents(self, *, created_gte: int) -> Iterable[ports.PaymentIntentSnapshot]:
         with self._lock:
             return [i.snapshot() for i in self.intents.values() if i.created >= created_gte]
 
-    def list_refunds(self, *, created_gte: int) -> Iterable[ports.RefundSnapshot]:
+    def list_refunds(self, *, created_gte: int,
+                     payment_intent_id: str | None = None) -> Iterable[ports.RefundSnapshot]:
         with self._lock:
-            return [r for r in self.refunds.values() if r.created >= created_gte]
+            return [r for r in self.refunds.values() if r.created >= created_gte
+                    and payment_intent_id in (None, r.payment_intent_id)]
 
     def list_events(self, *, created_gte: int) -> Iterable[ports.PaymentEventNotice]:
         return []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from checkout_saga.ids import order_id_of
+
 TERMINAL_EVENTS = {
     "CheckoutCompleted": "completed", "CheckoutFailed": "failed",
     "CheckoutCancelled": "cancelled", "CheckoutExpired": "expired",
@@ -32,6 +34,8 @@ class Metrics:
                                  ["operation"], registry=r)
         self.webhooks = Counter("stripe_webhook_events_total", "Stripe webhook events",
                                 ["type", "outcome"], registry=r)
+        self.disputes_opened = Counter("disputes_opened_total", "Chargebacks opened at Stripe",
+                                       ["reason"], registry=r)
         self.projection_lag = Gauge("projection_lag_events", "Events a projection is behind",
                                     ["projection"], registry=r)
         self.projection_lag_seconds = Gauge(
@@ -66,9 +70,18 @@ class LoggingSagaObserver:
             name = type(event).__name__
             if name in TERMINAL_EVENTS:
                 self.metrics.checkouts.labels(status=TERMINAL_EVENTS[name]).inc()
+            if name == "DisputeOpened":
+                self._dispute_opened(event)
             if name == "CompensationStarted":
                 self.metrics.compensations.labels(
                     reason=str(getattr(event, "reason_code", "unknown"))).inc()
+
+    def _dispute_opened(self, event) -> None:
+        """An operator must answer a chargeback before Stripe's deadline: a metric and an
+        alert line (the alert e-mail is the notifications outbox's job)."""
+        self.metrics.disputes_opened.labels(reason=str(event.reason or "unknown")).inc()
+        self.log.error("ALERT dispute_opened", alert=True, order_id=order_id_of(event.originator_id),
+                       dispute_id=event.dispute_id, amount=event.amount, reason=event.reason)
 
     def conflict_retried(self, *, operation: str, attempt: int) -> None:
         self.metrics.conflicts.labels(operation=operation).inc()

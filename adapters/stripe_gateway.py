@@ -18,12 +18,14 @@ import structlog
 from adapters.circuit_breaker import BreakerSettings, BreakerState, CircuitBreaker
 from adapters.stripe_webhooks import (
     as_dict,
+    dispute_snapshot,
     notice_from_event,
     payment_intent_snapshot,
     refund_snapshot,
 )
 from checkout_saga.ports import (
     CardDeclinedError,
+    DisputeSnapshot,
     PaymentEventNotice,
     PaymentIntentSnapshot,
     PaymentOutcomeUnknownError,
@@ -235,6 +237,12 @@ class StripePaymentGateway:
             "retrieve_refund", lambda: refund_snapshot(self._refunds.retrieve(refund_id))
         )
 
+    def retrieve_dispute(self, dispute_id: str) -> DisputeSnapshot:
+        return self._call(
+            "retrieve_dispute",
+            lambda: dispute_snapshot(self._client.v1.disputes.retrieve(dispute_id)),
+        )
+
     # --- reading back (reconciliation) --------------------------------------------------
 
     def list_payment_intents(self, *, created_gte: int) -> list[PaymentIntentSnapshot]:
@@ -242,8 +250,13 @@ class StripePaymentGateway:
             "list_payment_intents", self._intents.list, payment_intent_snapshot, created_gte
         )
 
-    def list_refunds(self, *, created_gte: int) -> list[RefundSnapshot]:
-        return self._list("list_refunds", self._refunds.list, refund_snapshot, created_gte)
+    def list_refunds(
+        self, *, created_gte: int, payment_intent_id: str | None = None
+    ) -> list[RefundSnapshot]:
+        extra = {"payment_intent": payment_intent_id} if payment_intent_id else {}
+        return self._list(
+            "list_refunds", self._refunds.list, refund_snapshot, created_gte, **extra
+        )
 
     def list_events(self, *, created_gte: int) -> list[PaymentEventNotice]:
         return self._list(
@@ -256,9 +269,11 @@ class StripePaymentGateway:
         list_page: Callable[..., Any],
         convert: Callable[[Any], T],
         created_gte: int,
+        **filters: str,
     ) -> list[T]:
         def read_all() -> list[T]:
-            first = list_page(params={"created": {"gte": created_gte}, "limit": _PAGE})
+            params = {"created": {"gte": created_gte}, "limit": _PAGE, **filters}
+            first = list_page(params=params)
             return [convert(item) for item in first.auto_paging_iter()]
 
         return self._call(operation, read_all, created_gte=created_gte)

@@ -15,7 +15,12 @@ from typing import Any
 
 import stripe
 
-from checkout_saga.ports import PaymentEventNotice, PaymentIntentSnapshot, RefundSnapshot
+from checkout_saga.ports import (
+    DisputeSnapshot,
+    PaymentEventNotice,
+    PaymentIntentSnapshot,
+    RefundSnapshot,
+)
 
 
 class InvalidWebhookSignatureError(Exception):
@@ -149,6 +154,17 @@ def refund_snapshot(refund: Mapping[str, Any] | stripe.StripeObject) -> RefundSn
         failure_reason=_text(refund.get("failure_reason")),
         refund_key=_text(_metadata(refund).get("refund_id")),
         created=_count(refund.get("created")),
+    )
+
+
+def dispute_snapshot(dispute: Mapping[str, Any] | stripe.StripeObject) -> DisputeSnapshot:
+    dispute = _object(dispute)
+    return DisputeSnapshot(
+        id=_required_text(dispute, "id"),
+        payment_intent_id=_id_of(dispute.get("payment_intent")),
+        amount=_required_count(dispute, "amount"),
+        reason=_text(dispute.get("reason")),
+        status=_required_text(dispute, "status"),
     )
 
 

@@ -172,6 +172,14 @@ class CheckoutListOut(Response):
     items: list[CheckoutOut]
 
 
+class DisputeOut(Response):
+    status: str  # needs_response | under_review | won | lost
+    reason: str | None
+    amount: int
+    opened_at: str | None
+    closed_at: str | None
+
+
 class OrderOut(Response):
     order_id: str
     order_number: str
@@ -184,6 +192,7 @@ class OrderOut(Response):
     items: list[LineOut]
     created_at: str
     paid_at: str | None
+    dispute: DisputeOut | None = None
 
 
 class OrderListOut(Response):
@@ -198,6 +207,7 @@ class RefundOut(Response):
     status: str
     reason: str | None
     created_at: str
+    source: str = "api"  # api | stripe (made outside this service, e.g. Stripe's dashboard)
 
 
 class RefundListOut(Response):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from api.schemas import (
     CheckoutOut,
     CustomerOut,
+    DisputeOut,
     FailureOut,
     InventoryOut,
     LineOut,
@@ -76,14 +77,21 @@ def order_out(o) -> OrderOut:
         order_id=o.order_id, order_number=o.order_number, checkout_id=o.checkout_id,
         customer_id=o.customer_id, status=o.status, currency=o.currency,
         amount_total=o.amount_total, amount_refunded=o.amount_refunded, items=_lines(o.items),
-        created_at=rfc3339(o.created_at), paid_at=rfc3339(o.paid_at),
+        created_at=rfc3339(o.created_at), paid_at=rfc3339(o.paid_at), dispute=_dispute(o.dispute),
     )
+
+
+def _dispute(d) -> DisputeOut | None:
+    if d is None:
+        return None
+    return DisputeOut(status=d.status, reason=d.reason, amount=d.amount,
+                      opened_at=rfc3339(d.opened_at), closed_at=rfc3339(d.closed_at))
 
 
 def refund_out(order_id: str, r) -> RefundOut:
     return RefundOut(refund_id=r.refund_id, order_id=order_id, amount=r.amount,
                      status="pending" if r.status == "requested" else r.status,
-                     reason=r.reason, created_at=rfc3339(r.created_at))
+                     reason=r.reason, created_at=rfc3339(r.created_at), source=r.source)
 
 
 def inventory_out(sku: str, level) -> InventoryOut:

@@ -1,4 +1,7 @@
-"""The due-work index: one row per checkout with the next moment the worker must resume it.
+"""The due-work index: one row per checkout with the next moment the worker must resume it,
+and likewise one per order with a refund whose Stripe outcome never came and one per Stripe
+event recorded but not yet applied (its re-read at Stripe failed). The key column is named
+``checkout_id`` for history; it holds the owner's id: ``chk_…``, ``ord_…`` or ``evt_…``.
 
 Deadlines are data in the checkout streams (``CheckoutStarted.expires_at``, retry times,
 intentions without outcome); this table is a cache of them, rebuilt from the event store:
@@ -20,16 +23,30 @@ at once; the saga's optimistic concurrency stays the arbiter if anything else ra
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
 
 import structlog
 
 from adapters.read_database import ReadDatabase
-from checkout_saga.checkout import CheckoutState, fold_checkout
-from checkout_saga.ids import CHECKOUT_PREFIX, checkout_id_of, parse_prefixed
-from checkout_saga.timers import RECOVERY_GRACE, due_for
+from checkout_saga.checkout import fold_checkout
+from checkout_saga.ids import (
+    CHECKOUT_PREFIX,
+    ORDER_PREFIX,
+    checkout_id_of,
+    parse_prefixed,
+    stripe_event_stream,
+)
+from checkout_saga.order import fold_order
+from checkout_saga.stripe_events import fold_inbox
+from checkout_saga.timers import RECOVERY_GRACE, Due, due_for, due_for_inbox, due_for_order
 from events import checkout as ev
 from events import codec
+from events import order as ord_ev
+from events import stripe_inbox as inbox_ev
 from projections import store as tracking
 from projections.base import ts
 
@@ -37,7 +54,32 @@ log = structlog.get_logger("due_work")
 
 TRACKING_NAME = "due_work"
 IDLE_RETRY = timedelta(seconds=30)
-_EVENT_MODULE = ev.__name__
+
+
+@dataclass(frozen=True)
+class Owner:
+    """One kind of stream the worker resumes: how to fold it, name it and find its deadline."""
+
+    module: str
+    fold: Callable[..., Any]
+    key: Callable[[Any], str]
+    due: Callable[..., Due | None]
+    stream_of: Callable[[str], UUID | None]
+
+
+CHECKOUTS = Owner(ev.__name__, fold_checkout, lambda s: checkout_id_of(s.id), due_for,
+                  lambda key: parse_prefixed(key, CHECKOUT_PREFIX))
+ORDERS = Owner(ord_ev.__name__, fold_order, lambda s: s.order_id, due_for_order,
+               lambda key: parse_prefixed(key, ORDER_PREFIX))
+INBOX = Owner(inbox_ev.__name__, fold_inbox, lambda s: s.received.event_id, due_for_inbox,
+              stripe_event_stream)
+OWNERS = {o.module: o for o in (CHECKOUTS, ORDERS, INBOX)}
+
+
+def owner_of(key: str) -> Owner:
+    if key.startswith(CHECKOUT_PREFIX):
+        return CHECKOUTS
+    return ORDERS if key.startswith(ORDER_PREFIX) else INBOX
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -78,8 +120,11 @@ class DueWork:
         if not notes:
             return 0
         events = [codec.decode(n.topic, n.state) for n in notes]
-        sids = {e.originator_id for e in events if type(e).__module__ == _EVENT_MODULE}
-        states = [s for s in (self.event_store.get(sid, fold_checkout) for sid in sids) if s]
+        touched = {(e.originator_id, OWNERS[type(e).__module__]) for e in events
+                   if type(e).__module__ in OWNERS}
+        states = [(owner, s) for sid, owner in touched
+                  if (s := self.event_store.get(sid, owner.fold)) is not None
+                  and (owner is not INBOX or s.received is not None)]
         with self.db.write() as tx:
             tracking.ensure_tracking(tx, [TRACKING_NAME])
             if tracking.positions(tx, [TRACKING_NAME], lock=True)[TRACKING_NAME] != seen:
@@ -102,15 +147,15 @@ class DueWork:
         finally:
             self.on_events = on_events
 
-    def _row(self, s: CheckoutState, *, not_before: datetime | None = None) -> tuple:
-        due = due_for(s, recovery_grace=self.recovery_grace)
+    def _row(self, owner: Owner, s, *, not_before: datetime | None = None) -> tuple:
+        due = owner.due(s, recovery_grace=self.recovery_grace)
         at = due.at if due else None
         if at is not None and not_before is not None and at < not_before:
             at = not_before  # resumed and still due: try again later, not in a hot loop
-        return (checkout_id_of(s.id), ts(at), due.reason if due else None, s.version,
+        return (owner.key(s), ts(at), due.reason if due else None, s.version,
                 ts(datetime.now(UTC)))
 
-    def _write(self, tx, states: list[CheckoutState], *, release: bool = False,
+    def _write(self, tx, states: list[tuple[Owner, Any]], *, release: bool = False,
                not_before: datetime | None = None) -> None:
         claim = ", claimed_by = NULL, claimed_until = NULL" if release else ""
         tx.executemany(
@@ -118,7 +163,7 @@ class DueWork:
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (checkout_id) DO UPDATE SET "
             "due_at = excluded.due_at, reason = excluded.reason, version = excluded.version, "
             f"updated_at = excluded.updated_at{claim} WHERE due_work.version <= excluded.version",
-            [self._row(s, not_before=not_before) for s in sorted(states, key=lambda s: s.id)])
+            sorted(self._row(o, s, not_before=not_before) for o, s in states))
 
     # --- claiming ---------------------------------------------------------------------
 
@@ -140,18 +185,23 @@ class DueWork:
                            "WHERE checkout_id = ?", [(owner, until, r["checkout_id"]) for r in rows])
         return [(r["checkout_id"], r["reason"]) for r in rows]
 
-    def settle(self, checkout_id: str, now: datetime,
-               version_before: int | None = None) -> CheckoutState | None:
-        """After a resume: the checkout's fresh deadline, and the claim released. A resume
+    def state_of(self, key: str):
+        """The folded stream behind a due-work key (a checkout, an order, a Stripe event)."""
+        owner = owner_of(key)
+        sid = owner.stream_of(key)
+        state = self.event_store.get(sid, owner.fold) if sid else None
+        return None if owner is INBOX and state is not None and state.received is None else state
+
+    def settle(self, checkout_id: str, now: datetime, version_before: int | None = None):
+        """After a resume: the owner's fresh deadline, and the claim released. A resume
         that recorded nothing (still due) is tried again after ``IDLE_RETRY``, not at once."""
-        sid = parse_prefixed(checkout_id, CHECKOUT_PREFIX)
-        state = self.event_store.get(sid, fold_checkout) if sid else None
+        state = self.state_of(checkout_id)
         with self.db.write() as tx:
             if state is None:
                 tx.execute("DELETE FROM due_work WHERE checkout_id = ?", (checkout_id,))
             else:
                 idle = version_before is None or state.version == version_before
-                self._write(tx, [state], release=True,
+                self._write(tx, [(owner_of(checkout_id), state)], release=True,
                             not_before=now + IDLE_RETRY if idle else None)
         return state
 

@@ -11,9 +11,11 @@ from checkout_saga import effects as fx
 from checkout_saga import errors, ports
 from checkout_saga.commands import RefundOrder
 from checkout_saga.decision import Decision
+from checkout_saga.disputes import decide_dispute
 from checkout_saga.ids import ORDER_PREFIX, parse_prefixed
 from checkout_saga.order import OrderState, RefundState, fold_order
 from checkout_saga.refunds import decide_refund, decide_refund_result, refund_effect
+from checkout_saga.stripe_refunds import decide_stripe_refund, known_refund
 from events.base import Cause
 
 
@@ -47,6 +49,30 @@ class OrderService:
                               cause: Cause | None = None) -> None:
         order = self.get_order(order_id)
         self._record_refund_result(order.id, refund_id, snap, cause)
+
+    def record_stripe_refund(self, order_id: str, snap: ports.RefundSnapshot,
+                             cause: Cause | None = None) -> str:
+        """What Stripe says a refund of this order is: ours gets its outcome; one made outside
+        the service (the dashboard) is recorded once, ``source: "stripe"``, no restock."""
+        order = self.get_order(order_id)
+        known = known_refund(order, snap)
+        if known is not None:
+            if known.status in ("succeeded", "failed"):
+                return "no_change"
+            self._record_refund_result(order.id, known.refund_id, snap, cause)
+            return "applied"
+        decision, _ = self.runner.decide_and_append(
+            "stripe_refund", lambda: self.store.get(order.id, fold_order),
+            lambda current: decide_stripe_refund(current, snap, now=self.clock.now(), cause=cause))
+        return "applied" if decision.events else "no_change"
+
+    def record_dispute(self, order_id: str, notice: ports.PaymentEventNotice,
+                       cause: Cause | None = None) -> str:
+        order = self.get_order(order_id)
+        decision, _ = self.runner.decide_and_append(
+            "dispute", lambda: self.store.get(order.id, fold_order),
+            lambda current: decide_dispute(current, notice, now=self.clock.now(), cause=cause))
+        return "applied" if decision.events else "no_change"
 
     def resume_refunds(self, order_id: str, cause: Cause | None = None) -> None:
         """Re-send every refund whose Stripe outcome was never recorded, with its key."""

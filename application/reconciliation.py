@@ -1,7 +1,8 @@
 """Reconciliation against Stripe (``checkout-saga reconcile``, and a scheduled job of the
 worker): list the window's payment intents, refunds and events from Stripe, compare them with
 the checkout and order streams (``checkout_saga.discrepancies``), apply the safe fixes —
-cancel an orphaned uncaptured intent, apply an event whose webhook never came — hand the rest
+cancel an orphaned uncaptured intent, apply an event whose webhook never came, record a
+refund made in Stripe's dashboard on its order — hand the rest
 to an operator (``needs_attention`` plus an alert line), and record the report in
 ``reconciliation_reports``, served at ``GET /ops/reconciliation``."""
 
@@ -22,10 +23,12 @@ from checkout_saga.discrepancies import (
     Discrepancy,
     compare_intent,
     compare_refunds,
+    open_disputes,
 )
 from checkout_saga.errors import NotFoundError
 from checkout_saga.ids import CHECKOUT_PREFIX, order_stream, parse_prefixed
 from checkout_saga.order import fold_order
+from checkout_saga.stripe_refunds import known_refund
 from events.base import Cause
 from projections.base import ts
 from projections.queries import latest_reconciliation_report
@@ -48,6 +51,7 @@ class Reconciler:
         self.db = db  # adapters.read_database.ReadDatabase holding reconciliation_reports
         self.window = window
         self.metrics = metrics  # a prometheus Counter labelled by type, or None
+        self._refunds: dict[str, ports.RefundSnapshot] = {}  # this run's, by Stripe id
 
     # --- one run ----------------------------------------------------------------------
 
@@ -63,8 +67,10 @@ class Reconciler:
             if order is not None:
                 orders_by_intent[intent.id] = order
             found.extend(self._fixed(d) for d in compare_intent(intent, checkout, order))
-        found.extend(self._fixed(d) for d in compare_refunds(
-            gateway.list_refunds(created_gte=since), orders_by_intent))
+        refunds = list(gateway.list_refunds(created_gte=since))
+        self._refunds = {r.id: r for r in refunds}
+        found.extend(self._fixed(d) for d in compare_refunds(refunds, orders_by_intent))
+        found.extend(self._fixed(d) for d in open_disputes(orders_by_intent.values()))
         report = self._report(started, since, intents, found)
         self._record(report)
         return report
@@ -75,10 +81,12 @@ class Reconciler:
         found = []
         for notice in sorted(notices, key=lambda n: (n.created, n.event_id)):
             payload = json.dumps({"source": "reconciliation", "event_id": notice.event_id,
-                                  "type": notice.type})
+                                  "type": notice.type, "notice": msgspec.to_builtins(notice)})
             if self.inbox.receive(notice, payload):
                 continue
-            found.append(Discrepancy(type="missed_webhook", fix="apply_event", outcome="applied",
+            applied = self.inbox.outcome_of(notice.event_id) is not None
+            found.append(Discrepancy(type="missed_webhook", fix="apply_event",
+                                     outcome="applied" if applied else "deferred (Stripe unreadable)",
                                      event_id=notice.event_id,
                                      payment_intent_id=notice.payment_intent_id,
                                      checkout_id=notice.checkout_id,
@@ -97,8 +105,8 @@ class Reconciler:
 
     def _fixed(self, d: Discrepancy) -> Discrepancy:
         try:
-            outcome = {"cancel_intent": self._cancel, "needs_attention": self._escalate}.get(
-                d.fix, lambda _d: "recorded")(d)
+            outcome = {"cancel_intent": self._cancel, "needs_attention": self._escalate,
+                       "record_refund": self._record_refund}.get(d.fix, lambda _d: "recorded")(d)
         except Exception as exc:  # a failed fix is reported, and tried again next run
             outcome = f"fix failed: {type(exc).__name__}: {str(exc)[:200]}"
         log.warning("reconciliation_discrepancy", type=d.type, fix=d.fix, outcome=outcome,
@@ -113,6 +121,18 @@ class Reconciler:
         if checkout is not None and checkout.payment_intent_id == snap.id:
             self.checkouts.apply_payment_snapshot(snap, CAUSE)  # its own intent: record it
         return f"cancelled ({snap.status})"
+
+    def _record_refund(self, d: Discrepancy) -> str:
+        """A refund made outside the service (Stripe's dashboard): recorded on its order,
+        ``source: "stripe"``, no restock — once, however often it is found."""
+        _, order = self._streams_of(d.checkout_id)
+        snap = self._refunds.get(d.refund_id or "")
+        if order is None or snap is None:
+            return self._escalate(d)
+        outcome = self.inbox.orders.record_stripe_refund(order.order_id, snap, CAUSE)
+        if known_refund(self.store.get(order.id, fold_order), snap) is None:
+            return self._escalate(d)  # not recordable (it would exceed the captured amount)
+        return "recorded" if outcome == "applied" else "already recorded"
 
     def _escalate(self, d: Discrepancy) -> str:
         log.error("ALERT reconciliation_needs_attention", alert=True, type=d.type,

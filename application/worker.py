@@ -19,6 +19,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from adapters.scheduler import Timers
 from application.checkout_service import CheckoutService
 from application.due_work import DueWork
+from application.order_service import OrderService
+from application.stripe_inbox import PaymentEventInbox
+from checkout_saga.ids import CHECKOUT_PREFIX, ORDER_PREFIX
 from events import checkout as ev
 from events.base import Cause
 
@@ -50,8 +53,11 @@ class WorkerMetrics:
 class Worker:
     def __init__(self, checkouts: CheckoutService, due_work: DueWork, *, metrics: WorkerMetrics | None = None,
                  interval: float = SWEEP_INTERVAL_SECONDS, owner: str | None = None,
-                 jobs: dict[str, tuple[float, Callable[[], None]]] | None = None) -> None:
+                 jobs: dict[str, tuple[float, Callable[[], None]]] | None = None,
+                 orders: OrderService | None = None, inbox: PaymentEventInbox | None = None) -> None:
         self.checkouts = checkouts
+        self.orders = orders  # resumes refunds whose Stripe outcome never came
+        self.inbox = inbox  # applies Stripe events whose re-read failed, when due
         self.due_work = due_work
         self.metrics = metrics or WorkerMetrics()
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -78,7 +84,34 @@ class Worker:
             self._refresh_gauges()
             return resumed
 
-    def _resume(self, checkout_id: str, reason: str) -> None:
+    def _resume(self, key: str, reason: str) -> None:
+        if key.startswith(CHECKOUT_PREFIX):
+            self._resume_checkout(key, reason)
+            return
+        version = None
+        bound = log.bind(due=key, reason=reason, worker=self.owner)
+        try:
+            state = self.due_work.state_of(key)
+            version = state.version if state is not None else None
+            cause = Cause(kind="timer", ref=reason)
+            if key.startswith(ORDER_PREFIX) and self.orders is not None:
+                self.orders.resume_refunds(key, cause)
+            elif not key.startswith(ORDER_PREFIX) and self.inbox is not None:
+                outcome = self.inbox.retry(key, cause)
+                bound = bound.bind(outcome=outcome)
+            else:
+                bound.warning("due_work_without_handler")
+                return
+            self.metrics.timers_fired.labels(reason=reason).inc()
+            bound.info("due_work_resumed")
+        except Exception as exc:  # one bad owner must not stop the others; logged
+            self.metrics.resume_failures.inc()
+            bound.warning("due_work_resume_failed", error_type=type(exc).__name__,
+                          error=str(exc)[:300])
+        finally:
+            self.due_work.settle(key, self.checkouts.clock.now(), version)
+
+    def _resume_checkout(self, checkout_id: str, reason: str) -> None:
         version = None
         bound = log.bind(checkout_id=checkout_id, reason=reason, worker=self.owner)
         try:
@@ -115,7 +148,8 @@ class Worker:
 
     def _refresh_gauges(self) -> None:
         pending = self.due_work.pending()
-        for reason in ("reservation_expiry", "step_retry", "compensation_retry", "recovery"):
+        for reason in ("reservation_expiry", "step_retry", "compensation_retry", "recovery",
+                       "refund_recovery", "webhook_retry", "webhook_recovery"):
             self.metrics.pending.labels(reason=reason).set(pending.get(reason, 0))
         self.metrics.reservations_held.set(pending.get("reservation_expiry", 0))
 

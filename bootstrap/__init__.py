@@ -89,6 +89,8 @@ class System:
             "purge_idempotency_keys": (PURGE_EVERY_SECONDS,
                                        scheduled_purge(self.idempotency_records, self.clock)),
         }
+        options.setdefault("orders", self.orders)
+        options.setdefault("inbox", self.inbox)
         return Worker(self.checkouts, DueWork(self.read_models.db, self.store), metrics=metrics,
                       jobs=jobs, **options)
 

@@ -3,10 +3,12 @@ streams say (checkouts, orders) → typed discrepancies, each with the fix it ca
 
 Types: ``orphan_intent`` (an intent no checkout knows, or whose checkout ended without it),
 ``amount_mismatch``, ``capture_without_paid_order``, ``unknown_refund`` and
-``missed_webhook`` (found by the adapter while backfilling Stripe's events list). Fixes:
+``missed_webhook`` (found by the adapter while backfilling Stripe's events list) and
+``open_dispute`` (a chargeback an operator must answer). Fixes:
 ``cancel_intent`` (safe: an uncaptured intent nobody will capture), ``apply_event`` (safe:
 the inbox makes it idempotent), ``needs_attention`` (money moved; a person decides) or
-``none`` (recorded only)."""
+``record_refund`` (safe: a refund made in Stripe's dashboard is recorded on its order once,
+with no restock) or ``none`` (recorded only)."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ PAID = frozenset({"paid", "partially_refunded", "refunded"})
 
 class Discrepancy(msgspec.Struct, frozen=True, kw_only=True):
     type: str
-    fix: str  # cancel_intent | apply_event | needs_attention | none
+    fix: str  # cancel_intent | apply_event | record_refund | needs_attention | none
     detail: str
     payment_intent_id: str | None = None
     checkout_id: str | None = None
@@ -76,9 +78,27 @@ def compare_refunds(refunds: Iterable[ports.RefundSnapshot],
         known = order is not None and any(r.provider_refund_id == refund.id or r.refund_id == refund.refund_key
                                           for r in order.refunds.values())
         if not known:
-            found.append(Discrepancy(type="unknown_refund", fix="needs_attention",
+            # made outside this service (the dashboard): safe to record on its order (no
+            # restock); a refund no order of ours explains is for a person
+            found.append(Discrepancy(type="unknown_refund",
+                                     fix="record_refund" if order is not None else "needs_attention",
                                      payment_intent_id=refund.payment_intent_id,
                                      checkout_id=order.checkout_id if order else None,
                                      refund_id=refund.id,
                                      detail=f"succeeded refund of {refund.amount} not in the ledger"))
+    return found
+
+
+def open_disputes(orders: Iterable[OrderState]) -> list[Discrepancy]:
+    """Every order with a dispute not yet closed: an operator must answer it at Stripe
+    before its deadline (shown in the report until it is ``won`` or ``lost``)."""
+    found = []
+    for order in orders:
+        d = order.dispute
+        if d is not None and d.status not in ("won", "lost"):
+            found.append(Discrepancy(type="open_dispute", fix="none",
+                                     payment_intent_id=order.payment_intent_id,
+                                     checkout_id=order.checkout_id,
+                                     detail=f"dispute {d.dispute_id} ({d.reason}) of {d.amount} is "
+                                            f"{d.status}: respond at Stripe"))
     return found

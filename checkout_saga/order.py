@@ -36,13 +36,16 @@ class RefundState(msgspec.Struct, frozen=True, kw_only=True):
     provider_refund_id: str | None
     created_at: datetime
     failure_reason: str | None = None
+    source: str = "api"  # api | stripe (made outside this service, learnt from Stripe)
 
 
 class DisputeState(msgspec.Struct, frozen=True, kw_only=True):
     dispute_id: str
     amount: int
     reason: str | None
-    status: str
+    status: str  # needs_response | under_review | won | lost (Stripe's, as last learnt)
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 class OrderState(State, frozen=True, kw_only=True):
@@ -65,6 +68,18 @@ class OrderState(State, frozen=True, kw_only=True):
     @property
     def amount_refunded(self) -> int:
         return sum(r.amount for r in self.refunds.values() if r.status == "succeeded")
+
+    @property
+    def dispute(self) -> DisputeState | None:
+        """The order's latest dispute (the one a user sees), or None."""
+        if not self.disputes:
+            return None
+        return max(self.disputes.values(),
+                   key=lambda d: (d.opened_at or self.created_at, d.dispute_id))
+
+    def refund_for_provider_id(self, provider_refund_id: str) -> RefundState | None:
+        return next((r for r in self.refunds.values()
+                     if r.provider_refund_id == provider_refund_id), None)
 
     @property
     def amount_refund_in_flight(self) -> int:
@@ -173,13 +188,14 @@ def _refund_external(s: OrderState, e: RefundRecordedExternally) -> OrderState:
     refund = RefundState(
         refund_id=e.refund_id,
         amount=e.amount,
-        status="succeeded",
+        status=e.status,
         reason=None,
         restock=(),
         idempotency_key=None,
         request_fingerprint=None,
         provider_refund_id=e.provider_refund_id,
         created_at=e.occurred_at,
+        source="stripe",
     )
     return _with_refund(s, e, refund)
 
@@ -187,7 +203,8 @@ def _refund_external(s: OrderState, e: RefundRecordedExternally) -> OrderState:
 def _dispute_opened(s: OrderState, e: DisputeOpened) -> OrderState:
     disputes = dict(s.disputes)
     disputes[e.dispute_id] = DisputeState(
-        dispute_id=e.dispute_id, amount=e.amount, reason=e.reason, status="open"
+        dispute_id=e.dispute_id, amount=e.amount, reason=e.reason, status="needs_response",
+        opened_at=e.occurred_at,
     )
     return advanced(s, e, disputes=disputes)
 
@@ -200,6 +217,8 @@ def _dispute_closed(s: OrderState, e: DisputeClosed) -> OrderState:
         amount=old.amount if old else 0,
         reason=old.reason if old else None,
         status=e.status,
+        opened_at=old.opened_at if old else e.occurred_at,
+        closed_at=e.occurred_at,
     )
     return advanced(s, e, disputes=disputes)
 

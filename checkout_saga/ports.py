@@ -56,6 +56,16 @@ class RefundSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     created: int = 0
 
 
+class DisputeSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """What the provider says a dispute (chargeback) is."""
+
+    id: str
+    payment_intent_id: str | None
+    amount: int
+    reason: str | None
+    status: str  # warning_needs_response, needs_response, under_review, won, lost, ...
+
+
 class PaymentEventNotice(msgspec.Struct, frozen=True, kw_only=True):
     """A verified provider event (a Stripe webhook or an event read back from its API),
     normalised for the saga. ``payment_intent`` / ``refund`` carry the object as the event
@@ -210,9 +220,14 @@ class PaymentGateway(Protocol):
 
     def retrieve_refund(self, refund_id: str) -> RefundSnapshot: ...
 
+    def retrieve_dispute(self, dispute_id: str) -> DisputeSnapshot: ...
+
     def list_payment_intents(self, *, created_gte: int) -> Iterable[PaymentIntentSnapshot]: ...
 
-    def list_refunds(self, *, created_gte: int) -> Iterable[RefundSnapshot]: ...
+    def list_refunds(self, *, created_gte: int,
+                     payment_intent_id: str | None = None) -> Iterable[RefundSnapshot]:
+        """Refunds created since ``created_gte`` (of one intent when ``payment_intent_id``)."""
+        ...
 
     def list_events(self, *, created_gte: int) -> Iterable[PaymentEventNotice]: ...
 

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 from checkout_saga import ports
 from checkout_saga.checkout import COMPENSATED_TERMINAL, CheckoutState
-from events.stripe_inbox import StripeEventApplied, StripeEventReceived, StripeEventUnmatched
+from events.stripe_inbox import (
+    StripeEventApplied,
+    StripeEventApplyDeferred,
+    StripeEventReceived,
+    StripeEventUnmatched,
+)
+
+#: How often an event whose re-read at Stripe keeps failing is tried (backoff between tries)
+#: before the checkout it names goes to ``needs_attention``.
+MAX_APPLY_ATTEMPTS = 6
+RETRY_BASE_SECONDS = 5.0
 
 
 class InboxEntry:
     def __init__(self, received: StripeEventReceived | None = None, version: int = 0,
-                 outcome: str | None = None) -> None:
+                 outcome: str | None = None, attempts: int = 0, retry_at=None) -> None:
         self.received, self.version, self.outcome = received, version, outcome
+        self.attempts, self.retry_at = attempts, retry_at  # deferred tries, next one
 
 
 def fold_inbox(state: InboxEntry | None, events) -> InboxEntry | None:
@@ -21,9 +32,11 @@ def fold_inbox(state: InboxEntry | None, events) -> InboxEntry | None:
         entry = entry or InboxEntry()
         if isinstance(e, StripeEventReceived):
             entry = InboxEntry(e, e.originator_version, entry.outcome)
+        elif isinstance(e, StripeEventApplyDeferred):
+            entry = InboxEntry(entry.received, e.originator_version, None, e.attempt, e.retry_at)
         elif isinstance(e, StripeEventApplied | StripeEventUnmatched):
             outcome = e.outcome if isinstance(e, StripeEventApplied) else f"unmatched: {e.reason}"
-            entry = InboxEntry(entry.received, e.originator_version, outcome)
+            entry = InboxEntry(entry.received, e.originator_version, outcome, entry.attempts)
     return entry
 
 
@@ -32,7 +45,7 @@ def outcome_without_effect(notice: ports.PaymentEventNotice,
     """The outcome of an event that cannot change anything, or None when it must be applied.
     ``checkout`` is the checkout named by the event's intent metadata, if any."""
     if not (notice.type.startswith(("payment_intent.", "charge.dispute."))
-            or notice.refund is not None):
+            or notice.refund is not None or notice.type == "charge.refunded"):
         return "ignored"
     if not notice.type.startswith("payment_intent.") or notice.payment_intent is None:
         return None

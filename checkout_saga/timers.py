@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from checkout_saga.checkout import CheckoutState
+from checkout_saga.order import OrderState
 from checkout_saga.saga import next_due_at
+from checkout_saga.stripe_events import InboxEntry
 
 RECOVERY_GRACE = timedelta(seconds=5)
 
@@ -56,3 +58,25 @@ def due_for(s: CheckoutState | None, *, recovery_grace: timedelta = RECOVERY_GRA
     if not candidates:
         return None
     return min(candidates, key=lambda d: d.at)
+
+
+def due_for_order(o: OrderState | None, *,
+                  recovery_grace: timedelta = RECOVERY_GRACE) -> Due | None:
+    """A refund recorded as requested whose Stripe outcome never came (a lost reply, a crash,
+    Stripe down) is re-sent with its idempotency key ``recovery_grace`` after it was asked
+    for; the worker tries again while it stays requested (CONTRACT §3.2: within 60 s)."""
+    if o is None:
+        return None
+    waiting = [r.created_at for r in o.refunds.values() if r.status == "requested"]
+    return Due(min(waiting) + recovery_grace, "refund_recovery") if waiting else None
+
+
+def due_for_inbox(entry: InboxEntry | None, *,
+                  recovery_grace: timedelta = RECOVERY_GRACE) -> Due | None:
+    """A Stripe event recorded but not applied: at its retry time when its re-read at Stripe
+    failed, else (a crash between recording and applying) ``recovery_grace`` after it came."""
+    if entry is None or entry.outcome is not None or entry.received is None:
+        return None
+    if entry.retry_at is not None:
+        return Due(entry.retry_at, "webhook_retry")
+    return Due(entry.received.occurred_at + recovery_grace, "webhook_recovery")

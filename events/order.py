@@ -56,11 +56,15 @@ class RefundFailed(DomainEvent, frozen=True, kw_only=True):
 
 
 class RefundRecordedExternally(DomainEvent, frozen=True, kw_only=True):
-    """A refund made outside this service (e.g. Stripe's dashboard), learnt from Stripe."""
+    """A refund made outside this service (e.g. Stripe's dashboard), learnt from Stripe (a
+    webhook or reconciliation): ``source: "stripe"``, never restocked. ``status`` is Stripe's
+    when it was learnt (added later; events stored before it were succeeded refunds). Later
+    changes are ``RefundSucceeded`` / ``RefundFailed`` on the same ``refund_id``."""
 
     refund_id: str
     provider_refund_id: str
     amount: int
+    status: str = "succeeded"  # pending | succeeded (failed/canceled ones are not recorded)
 
 
 class DisputeOpened(DomainEvent, frozen=True, kw_only=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from events.base import DomainEvent
 
 
@@ -21,4 +23,13 @@ class StripeEventApplied(DomainEvent, frozen=True, kw_only=True):
 class StripeEventUnmatched(DomainEvent, frozen=True, kw_only=True):
     """No checkout or order knows this event: surfaced to reconciliation."""
 
+    reason: str
+
+
+class StripeEventApplyDeferred(DomainEvent, frozen=True, kw_only=True):
+    """The event could not be checked against Stripe (the re-read failed): it stays recorded
+    but unapplied and is tried again at ``retry_at`` (a webhook is a hint, never proof)."""
+
+    attempt: int
+    retry_at: datetime
     reason: str

@@ -34,7 +34,10 @@ def _fields(e: DomainEvent) -> dict:
                     "charge_id": e.charge_id, "amount": e.amount_received}
         case chk.PaymentIntentCancelled():
             return {"status": "canceled", "payment_intent_id": e.payment_intent_id}
-        case ord_.RefundSucceeded() | ord_.RefundRecordedExternally():
+        case ord_.RefundRecordedExternally():
+            return {"status": e.status, "refund_id": e.refund_id,
+                    "provider_refund_id": e.provider_refund_id, "amount": e.amount}
+        case ord_.RefundSucceeded():
             return {"status": "succeeded", "refund_id": e.refund_id,
                     "provider_refund_id": e.provider_refund_id, "amount": e.amount}
         case ord_.RefundFailed():

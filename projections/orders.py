@@ -45,7 +45,8 @@ def apply(row: Row | None, e: DomainEvent) -> Row | None:
         changes = {"status": "paid", "amount_captured": e.amount_captured, "paid_at": ts(e.occurred_at)}
     elif isinstance(e, ev.OrderCancelled):
         changes = {"status": "cancelled"}
-    elif isinstance(e, ev.RefundSucceeded | ev.RefundRecordedExternally):
+    elif isinstance(e, ev.RefundSucceeded) or (
+            isinstance(e, ev.RefundRecordedExternally) and e.status == "succeeded"):
         changes = _refunded(row, e.refund_id, e.amount)
     else:
         return row

@@ -6,9 +6,16 @@ from __future__ import annotations
 import pytest
 from litestar.testing import TestClient
 
+from adapters.clock import SystemClock
+from adapters.database import parse_database_url
+from adapters.read_database import ReadDatabase
+from adapters.stripe_gateway import StripeGatewayConfig, StripePaymentGateway
 from api.app import create_app
+from application.reconciliation import Reconciler
+from migrations import migrate
 from tests.conftest import system_for
 from tests.integration.api_support import ADMIN, FakeReadModels, api_settings
+from tests.plugins.emulator import TEST_API_KEY
 
 
 @pytest.fixture
@@ -36,3 +43,25 @@ def shop_client(client):
         assert client.post(f"/inventory/{sku}/adjustments", json=adjustment,
                            headers=ADMIN).status_code == 200
     return client
+
+
+@pytest.fixture
+def stripe_shop(store, stripe_emulator, database_url):
+    """The system on the Stripe emulator over HTTP; a seller and 10 mugs at 12.50."""
+    gateway = StripePaymentGateway(StripeGatewayConfig(api_key=TEST_API_KEY,
+                                                       api_base=stripe_emulator.base_url))
+    service = system_for(store, gateway, SystemClock(), settings=api_settings(database_url))
+    service.catalog.set_seller("acct_1", charges_enabled=True)
+    service.catalog.upsert_product(sku="MUG", name="Mug", unit_amount=1250, currency="usd",
+                                   seller_id="acct_1", active=True)
+    service.catalog.adjust_stock("MUG", 10, "initial")
+    yield service
+    gateway.close()
+
+
+@pytest.fixture
+def stripe_reconciler(stripe_shop, database_url):
+    db = ReadDatabase(parse_database_url(database_url))
+    migrate(db)
+    yield Reconciler(stripe_shop.checkouts, stripe_shop.inbox, stripe_shop.gateway, db)
+    db.close()

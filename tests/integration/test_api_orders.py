@@ -23,7 +23,8 @@ def test_a_paid_order_has_the_contract_shape(shop_client):
 
     assert set(body) == {"order_id", "order_number", "checkout_id", "customer_id", "status",
                          "currency", "amount_total", "amount_refunded", "items", "created_at",
-                         "paid_at"}
+                         "paid_at", "dispute"}
+    assert body["dispute"] is None
     assert (body["status"], body["amount_total"], body["customer_id"]) == ("paid", 3998, "cus_42")
 
 
@@ -47,8 +48,10 @@ def test_a_refund_is_created_with_201(shop_client):
 
     assert response.status_code == 201, response.text
     body = response.json()
-    assert set(body) == {"refund_id", "order_id", "amount", "status", "reason", "created_at"}
-    assert (body["amount"], body["reason"], body["order_id"]) == (1999, "requested_by_customer", order_id)
+    assert set(body) == {"refund_id", "order_id", "amount", "status", "reason", "created_at",
+                         "source"}
+    assert (body["amount"], body["reason"], body["order_id"], body["source"]) == (
+        1999, "requested_by_customer", order_id, "api")
     assert shop_client.get(f"/orders/{order_id}", headers=STORE).json()["status"] == "partially_refunded"
 
 
