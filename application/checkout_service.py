@@ -109,8 +109,6 @@ class CheckoutService:
 
         decision, ctx = self._decide_in_context("start_checkout", load, decide)
         created = bool(decision.events)
-        if decision.error is not None:
-            raise decision.error
         state, recorded = self._drive_recording(sid, decision.effects, cause, ctx)
         if created:
             self._raise_if_declined(state, decision.events + recorded)

@@ -42,7 +42,7 @@ class CommandRunner:
                           loaded: C | None = None) -> tuple[Decision, C]:
         """Decide on ``loaded`` (or on what ``load`` reads) and append the decision's events;
         on a conflict, load again and decide again. Returns the decision and the states it
-        was decided on."""
+        was decided on; a refusal (``Decision.error``) is raised once its events are stored."""
         give_up_at = self._monotonic() + self.conflict_budget
         attempt = 0
         while True:
@@ -51,7 +51,6 @@ class CommandRunner:
             decision = decide(states)
             try:
                 self.append(decision)
-                return decision, states
             except errors.ConcurrencyConflictError:
                 loaded = None
                 if self._monotonic() >= give_up_at:
@@ -59,6 +58,10 @@ class CommandRunner:
                         f"{operation}: gave up after {attempt} conflicting writes") from None
                 self.observer.conflict_retried(operation=operation, attempt=attempt)
                 self._sleep(_conflict_delay(operation, attempt))
+                continue
+            if decision.error is not None:
+                raise decision.error
+            return decision, states
 
     def append(self, decision: Decision) -> None:
         if decision.events:

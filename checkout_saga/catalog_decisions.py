@@ -6,7 +6,7 @@ from datetime import datetime
 
 from checkout_saga import errors
 from checkout_saga.catalog import ProductState, SellerState
-from checkout_saga.decision import Decision, EventWriter
+from checkout_saga.decision import Decision, EventWriter, refusals_as_errors
 from checkout_saga.ids import inventory_stream, product_stream, seller_stream
 from checkout_saga.inventory import InventoryState
 from events.base import Cause
@@ -16,6 +16,7 @@ from events.inventory import StockAdjusted
 MAX_ABS_DELTA = 1_000_000
 
 
+@refusals_as_errors
 def decide_adjust_stock(item: InventoryState | None, sku: str, delta: int, reason: str, *,
                         now: datetime, cause: Cause | None = None) -> Decision:
     if delta == 0 or abs(delta) > MAX_ABS_DELTA:
@@ -31,6 +32,7 @@ def decide_adjust_stock(item: InventoryState | None, sku: str, delta: int, reaso
     return w.decision()
 
 
+@refusals_as_errors
 def decide_upsert_product(current: ProductState | None, *, sku: str, name: str, unit_amount: int,
                           currency: str, seller_id: str, active: bool, now: datetime,
                           cause: Cause | None = None) -> Decision:
@@ -43,6 +45,7 @@ def decide_upsert_product(current: ProductState | None, *, sku: str, name: str, 
     return w.decision()
 
 
+@refusals_as_errors
 def decide_set_seller(current: SellerState | None, *, seller_id: str, charges_enabled: bool,
                       now: datetime, cause: Cause | None = None) -> Decision:
     w = EventWriter(now, cause)

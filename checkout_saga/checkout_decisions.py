@@ -10,7 +10,7 @@ from checkout_saga import effects as fx
 from checkout_saga import errors, ports
 from checkout_saga.checkout import CheckoutState
 from checkout_saga.compensation import start_compensation
-from checkout_saga.decision import Decision, EventWriter
+from checkout_saga.decision import Decision, EventWriter, refusals_as_errors
 from checkout_saga.ids import step_key
 from checkout_saga.inventory import InventoryState
 from checkout_saga.order import OrderState
@@ -28,6 +28,7 @@ def _done(w: EventWriter, s: CheckoutState, extra: list[fx.Effect] | None = None
     return w.decision(effects + [e for e in (extra or []) if e not in effects])
 
 
+@refusals_as_errors
 def decide_confirm(
     s: CheckoutState, *, payment_method: str | None, return_url: str | None, now: datetime,
     cause: Cause | None = None,
@@ -50,6 +51,7 @@ def decide_confirm(
     return _done(w, s)
 
 
+@refusals_as_errors
 def decide_cancel(
     s: CheckoutState, inventory: Inventory, order: OrderState | None, *, reason: str,
     now: datetime, cause: Cause | None = None,
@@ -102,6 +104,7 @@ def decide_step_result(
     return _done(w, s)
 
 
+@refusals_as_errors
 def decide_retry(s: CheckoutState, *, actor: str, note: str | None, now: datetime) -> Decision:
     w = EventWriter(now, Cause(kind="operator", actor=actor, note=note))
     if s.is_terminal or (s.compensation is None and s.pending is None):
@@ -113,6 +116,7 @@ def decide_retry(s: CheckoutState, *, actor: str, note: str | None, now: datetim
     return _done(w, s)
 
 
+@refusals_as_errors
 def decide_resolve(s: CheckoutState, *, actor: str, note: str, now: datetime) -> Decision:
     w = EventWriter(now, Cause(kind="operator", actor=actor, note=note))
     if s.status == "resolved":

@@ -3,7 +3,9 @@ folded as its events are written, so one decision can chain steps (observe → c
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,6 +53,22 @@ class EventWriter:
 
     def decision(self, effects: list[Effect] | None = None, error: DomainError | None = None) -> Decision:
         return Decision(events=self.events, effects=list(effects or []), error=error)
+
+
+def refusals_as_errors(decide: Callable[..., Decision]) -> Callable[..., Decision]:
+    """One error channel out of every ``decide_*``: a refusal raised while deciding comes back
+    as ``Decision.error`` (with no events), exactly like a refusal the decision records (e.g.
+    ``CheckoutFailed`` with ``insufficient_stock``). The shell raises it once the decision's
+    events, if any, are appended."""
+
+    @functools.wraps(decide)
+    def deciding(*args: Any, **kwargs: Any) -> Decision:
+        try:
+            return decide(*args, **kwargs)
+        except DomainError as error:
+            return Decision(error=error)
+
+    return deciding
 
 
 def backoff(attempt: int, key: str, *, base_seconds: float = 2.0, cap_seconds: float = 300.0) -> timedelta:

@@ -9,7 +9,7 @@ from datetime import datetime
 from checkout_saga import effects as fx
 from checkout_saga import errors, ports
 from checkout_saga.commands import RefundOrder
-from checkout_saga.decision import Decision, EventWriter
+from checkout_saga.decision import Decision, EventWriter, refusals_as_errors
 from checkout_saga.ids import refund_id_for, step_key
 from checkout_saga.inventory import InventoryState
 from checkout_saga.order import OrderState, RefundState
@@ -26,6 +26,7 @@ def refund_effect(order: OrderState, refund: RefundState) -> fx.CreateRefund:
                            reason=refund.reason, idempotency_key=step_key(order.order_id, refund.refund_id))
 
 
+@refusals_as_errors
 def decide_refund(
     order: OrderState, cmd: RefundOrder, *, now: datetime, cause: Cause | None = None
 ) -> Decision:

@@ -16,7 +16,7 @@ from checkout_saga import errors
 from checkout_saga.catalog import ProductState, SellerState
 from checkout_saga.checkout import CheckoutState, fold_checkout
 from checkout_saga.commands import StartCheckout
-from checkout_saga.decision import Decision, EventWriter
+from checkout_saga.decision import Decision, EventWriter, refusals_as_errors
 from checkout_saga.ids import (
     inventory_stream,
     order_id_of,
@@ -38,6 +38,7 @@ from events.base import Cause, LineItem
 DEFAULT_RESERVATION_TTL = timedelta(seconds=900)
 
 
+@refusals_as_errors
 def decide_start(
     cmd: StartCheckout,
     existing: CheckoutState | None,
@@ -50,17 +51,7 @@ def decide_start(
     reservation_ttl: timedelta,
     cause: Cause | None = None,
 ) -> Decision:
-    """Reserve every line (or refuse), place the order and ask for the payment intent. Every
-    refusal, recorded or not, comes back as ``Decision.error``."""
-    try:
-        return _start(cmd, existing, products, sellers, inventory, stream_id=stream_id, now=now,
-                      reservation_ttl=reservation_ttl, cause=cause)
-    except errors.DomainError as error:  # invalid or conflicting requests record nothing
-        return Decision(error=error)
-
-
-def _start(cmd, existing, products, sellers, inventory, *, stream_id, now, reservation_ttl,
-           cause) -> Decision:
+    """Reserve every line (or refuse), place the order and ask for the payment intent."""
     validate_start(cmd)
     if existing is not None:
         if existing.request_fingerprint != cmd.fingerprint():

@@ -8,7 +8,14 @@ import time
 
 import pytest
 
-from tests.integration.api_support import ADMIN, STORE, assert_problem, checkout_body, signed
+from tests.integration.api_support import (
+    ADMIN,
+    STORE,
+    FakeReadModels,
+    assert_problem,
+    checkout_body,
+    signed,
+)
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 DEEP_OBJECT = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
@@ -46,24 +53,26 @@ def test_a_body_that_is_not_utf8_is_a_400_problem_not_a_500(shop_client, ids, ro
     assert_problem(response, 400, "malformed_json")
 
 
+class CursorCheckingReadModels(FakeReadModels):
+    """The fake read models, decoding the cursor as the real ones do."""
+
+    def list_orders(self, *, cursor=None, **_):
+        from projections.queries import decode_cursor
+
+        if cursor:
+            decode_cursor(cursor)
+        return [], None
+
+
+@pytest.mark.parametrize("api_read_models", [CursorCheckingReadModels()])
 @pytest.mark.parametrize("cursor", ["garbage", "0.5", "W10", "bnVsbA", "%FF%FE", "eyJhIjoxfQ"])
 def test_a_cursor_this_api_never_issued_is_a_validation_error_naming_cursor(client, cursor):
-    from projections.queries import InvalidCursorError
-
-    class CursorCheckingReadModels:
-        def list_orders(self, *, cursor=None, **_):
-            from projections.queries import decode_cursor
-
-            if cursor:
-                decode_cursor(cursor)
-            return [], None
-
-    client.app.state.read_models = CursorCheckingReadModels()
-
     problem = assert_problem(client.get(f"/orders?cursor={cursor}", headers=STORE), 422,
                              "validation_error")
 
     assert problem["errors"] == [{"field": "cursor", "message": "is not a cursor this API issued"}]
+    from projections.queries import InvalidCursorError
+
     assert issubclass(InvalidCursorError, ValueError)
 
 
