@@ -59,7 +59,8 @@ def library_env(db: DatabaseConfig, *, cache_size: int = 20000, pool_size: int =
     }
     if db.is_postgres:
         env.update({
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            # The library's PostgreSQL factory with a one-call append (adapters.postgres_recorder).
+            "PERSISTENCE_MODULE": "adapters.postgres_recorder:ServerSideAppendFactory",
             "POSTGRES_DBNAME": db.dbname, "POSTGRES_HOST": db.host,
             "POSTGRES_PORT": str(db.port), "POSTGRES_USER": db.user,
             "POSTGRES_PASSWORD": db.password, "POSTGRES_POOL_SIZE": str(pool_size),
