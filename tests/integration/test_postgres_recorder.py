@@ -11,40 +11,27 @@ from concurrent.futures import ThreadPoolExecutor
 import msgspec
 import pytest
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.tests import persistence as library_cases
 
 from adapters.clock import FakeClock
 from adapters.database import parse_database_url
-from adapters.event_store import APPLICATION_NAME, EventsourcingStore
+from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
 from adapters.postgres_recorder import ServerSideAppendProcessRecorder, ServerSideAppendRecorder
 from checkout_saga.errors import ConcurrencyConflictError
 from checkout_saga.service import CheckoutService
+from tests.integration.postgres_recorder_support import (
+    APPENDERS,
+    EVENTS_TABLE,
+    OnAFreshDatabase,
+    check_concurrent_appenders,
+    datastore_on,
+)
 
 pytestmark = pytest.mark.postgres
 
-EVENTS_TABLE = f"{APPLICATION_NAME.lower()}_events"
-
-
-def _datastore(url: str, pool_size: int = 4) -> PostgresDatastore:
-    db = parse_database_url(url)
-    return PostgresDatastore(db.dbname, db.host, db.port, db.user, db.password,
-                             pool_size=pool_size, max_overflow=pool_size, lock_timeout=5)
-
-
-class _OnAFreshDatabase:
-    """Gives each library test case method its own database (our ``pg_database_url``)."""
-
-    @pytest.fixture(autouse=True)
-    def _fresh_database(self, pg_database_url):
-        self.datastore = _datastore(pg_database_url, pool_size=12)
-        yield
-        self.datastore.close()
-
-
 class TestServerSideAppendRecorderPassesTheLibraryApplicationRecorderCases(
-        _OnAFreshDatabase, library_cases.ApplicationRecorderTestCase):
+        OnAFreshDatabase, library_cases.ApplicationRecorderTestCase):
     def create_recorder(self) -> ServerSideAppendRecorder:
         recorder = ServerSideAppendRecorder(self.datastore, events_table_name=EVENTS_TABLE)
         recorder.create_table()
@@ -55,7 +42,7 @@ class TestServerSideAppendRecorderPassesTheLibraryApplicationRecorderCases(
 
 
 class TestServerSideAppendProcessRecorderPassesTheLibraryProcessRecorderCases(
-        _OnAFreshDatabase, library_cases.ProcessRecorderTestCase):
+        OnAFreshDatabase, library_cases.ProcessRecorderTestCase):
     def create_recorder(self) -> ServerSideAppendProcessRecorder:
         recorder = ServerSideAppendProcessRecorder(self.datastore, events_table_name=EVENTS_TABLE)
         recorder.create_table()
@@ -63,7 +50,7 @@ class TestServerSideAppendProcessRecorderPassesTheLibraryProcessRecorderCases(
 
 
 class TestServerSideAppendRecorderPassesTheLibraryNonInterleavingCase(
-        _OnAFreshDatabase, library_cases.NonInterleavingNotificationIDsBaseCase):
+        OnAFreshDatabase, library_cases.NonInterleavingNotificationIDsBaseCase):
     def create_recorder(self) -> ServerSideAppendRecorder:
         recorder = ServerSideAppendRecorder(self.datastore, events_table_name=EVENTS_TABLE)
         recorder.create_table()
@@ -79,7 +66,7 @@ def test_the_event_store_on_postgres_appends_through_the_server_side_recorder(pg
 
 
 def test_creating_the_tables_twice_keeps_the_recorded_events(pg_database_url):
-    datastore = _datastore(pg_database_url)
+    datastore = datastore_on(pg_database_url)
     try:
         recorder = ServerSideAppendRecorder(datastore, events_table_name=EVENTS_TABLE)
         recorder.create_table()
@@ -92,62 +79,14 @@ def test_creating_the_tables_twice_keeps_the_recorded_events(pg_database_url):
         datastore.close()
 
 
-APPENDERS = 8
-APPENDS_EACH = 40
-
-
 def test_concurrent_appenders_get_contiguous_ids_and_a_tailing_reader_never_sees_a_gap(
         pg_database_url):
-    # given one recorder (own connection pool, so own connections) per appender thread
-    datastores = [_datastore(pg_database_url, pool_size=1) for _ in range(APPENDERS + 1)]
-    recorders = [ServerSideAppendRecorder(d, events_table_name=EVENTS_TABLE) for d in datastores]
-    recorders[0].create_table()
-    start, writers_done = threading.Barrier(APPENDERS + 1), threading.Event()
-    appended: list[tuple[list[StoredEvent], list[int]]] = []
-    reader_saw: list[int] = []
-
-    def append_many(recorder: ServerSideAppendRecorder, writer: int) -> None:
-        start.wait()
-        for i in range(APPENDS_EACH):
-            stream = uuid.uuid4()
-            events = [StoredEvent(stream, v, f"w{writer}", b"{}") for v in range(1, 2 + i % 5)]
-            appended.append((events, list(recorder.insert_events(events))))
-
-    def tail(recorder: ServerSideAppendRecorder) -> None:
-        # A reader that follows the log the way projections do: from its position, in pages.
-        start.wait()
-        while True:
-            last_round = writers_done.is_set()
-            page = recorder.select_notifications(start=len(reader_saw) + 1, limit=50)
-            reader_saw.extend(n.id for n in page)
-            if last_round and not page:
-                return
-
-    # when they all append at once while the reader tails the log
-    try:
-        with ThreadPoolExecutor(max_workers=APPENDERS + 1) as pool:
-            reader = pool.submit(tail, recorders[-1])
-            writers = [pool.submit(append_many, r, w) for w, r in enumerate(recorders[:-1])]
-            for future in writers:
-                future.result()
-            writers_done.set()
-            reader.result()
-        head = recorders[0].max_notification_id()
-        log = recorders[0].select_notifications(start=1, limit=10_000, stop=head)
-    finally:
-        for datastore in datastores:
-            datastore.close()
-
-    # then each append's ids are contiguous and hold its events in order
-    by_id = {n.id: n for n in log}
-    for events, ids in appended:
-        assert ids == list(range(ids[0], ids[0] + len(events)))
-        assert [(by_id[i].originator_id, by_id[i].originator_version) for i in ids] == [
-            (e.originator_id, e.originator_version) for e in events]
-    # and the whole log up to the head has no gap, and the reader saw it in order, gap-free
-    total = sum(len(events) for events, _ in appended)
-    assert [n.id for n in log] == list(range(1, total + 1)) and head == total
-    assert reader_saw == list(range(1, total + 1))
+    # given 8 appender threads, each with its own recorder and connections
+    # when they all append at once while a reader tails the log
+    # then each append's ids are contiguous, and the log and the reader's view have no gap
+    check_concurrent_appenders(
+        pg_database_url, lambda d: ServerSideAppendRecorder(d, events_table_name=EVENTS_TABLE),
+        processes=APPENDERS)
 
 
 @pytest.fixture
