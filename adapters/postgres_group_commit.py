@@ -19,8 +19,7 @@ order for readers is kept by the same lock, as in the one-append function. An er
 call itself (lock timeout, lost connection) fails every append of the batch, as it would fail a
 single append.
 
-Opt in with the library's own setting (process environment):
-``APPLICATION_RECORDER_TOPIC=adapters.postgres_group_commit:GroupCommitRecorder``."""
+Selected by ``POSTGRES_GROUP_COMMIT=y`` (see ``ServerSideAppendFactory``)."""
 
 from __future__ import annotations
 

@@ -24,8 +24,8 @@ also sees every id below ``n`` that will ever be committed (ids of failed append
 unused gaps for good; readers never wait for them). One append's ids are contiguous.
 
 Selected through the library's own extension point: ``PERSISTENCE_MODULE`` names
-``ServerSideAppendFactory`` (see ``adapters.event_store.library_env``); the library's
-``APPLICATION_RECORDER_TOPIC`` / ``PROCESS_RECORDER_TOPIC`` can name the recorders directly."""
+``ServerSideAppendFactory`` (see ``adapters.event_store.library_env``), which also selects
+group commit when ``POSTGRES_GROUP_COMMIT`` is on."""
 
 from __future__ import annotations
 
@@ -33,14 +33,20 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresFactory,
     PostgresProcessRecorder,
 )
-from eventsourcing.utils import retry
+from eventsourcing.utils import retry, strtobool
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier, Literal
@@ -171,7 +177,23 @@ class ServerSideAppendProcessRecorder(ServerSideAppendMixin, PostgresProcessReco
 
 
 class ServerSideAppendFactory(PostgresFactory):
-    """The library's PostgreSQL factory, with the server-side-append recorders."""
+    """The library's PostgreSQL factory, with the server-side-append recorders; with the
+    setting ``POSTGRES_GROUP_COMMIT=y`` (our own, read like the library's settings, also from
+    the process environment) the application recorder is the group-commit one
+    (adapters.postgres_group_commit). The library's ``APPLICATION_RECORDER_TOPIC`` wins."""
 
+    POSTGRES_GROUP_COMMIT = "POSTGRES_GROUP_COMMIT"
     application_recorder_class = ServerSideAppendRecorder
     process_recorder_class = ServerSideAppendProcessRecorder
+
+    def application_recorder(self) -> ApplicationRecorder:
+        group_commit = strtobool(self.env.get(self.POSTGRES_GROUP_COMMIT) or "no")
+        if not group_commit or self.env.get(self.APPLICATION_RECORDER_TOPIC):
+            return super().application_recorder()
+        from adapters.postgres_group_commit import GroupCommitRecorder  # it builds on this module
+
+        recorder = GroupCommitRecorder(
+            self.datastore, events_table_name=f"{self.env.name.lower() or 'stored'}_events")
+        if self.env_create_table():
+            recorder.create_table()
+        return recorder

@@ -6,9 +6,11 @@ stream (the saga appends 1-4 events per transaction). Each run gets a fresh data
 ``BENCH_APPEND_SECONDS`` (default 3) of appending; the variants alternate for
 ``BENCH_APPEND_ROUNDS`` rounds (default 2) so that machine noise hits both alike.
 
-A third variant, ours with ``synchronous_commit = off`` on the bench database, is NOT a
-candidate (a crash may lose acknowledged appends): it bounds what group commit could gain,
-since group commit's win is sharing one commit flush (WAL fsync) among many appends."""
+Group commit (adapters.postgres_group_commit) is measured too. The ``_no_flush_wait`` variants
+(``synchronous_commit = off`` on the bench database) are NOT candidates — a crash may lose
+acknowledged appends: they take the commit flush (WAL fsync) out of the critical section,
+which shows the lock/round-trip cost alone and bounds what sharing flushes (group commit) can
+gain."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
 from adapters.event_store import APPLICATION_NAME
+from adapters.postgres_group_commit import GroupCommitRecorder
 from adapters.postgres_recorder import ServerSideAppendRecorder
 
 SECONDS = float(os.environ.get("BENCH_APPEND_SECONDS", "3"))
@@ -34,8 +37,9 @@ ADMIN = "host=127.0.0.1 user=root dbname=postgres"
 VARIANTS = {
     "library_recorder": (PostgresApplicationRecorder, {}),
     "server_side_append": (ServerSideAppendRecorder, {}),
-    "server_side_append_async_commit_bound": (ServerSideAppendRecorder,
-                                              {"synchronous_commit": "off"}),
+    "group_commit": (GroupCommitRecorder, {}),
+    "library_recorder_no_flush_wait": (PostgresApplicationRecorder, {"synchronous_commit": "off"}),
+    "server_side_append_no_flush_wait": (ServerSideAppendRecorder, {"synchronous_commit": "off"}),
 }
 
 
@@ -57,7 +61,12 @@ def _measure(recorder_class, settings: dict[str, str], threads: int) -> dict:
         try:
             recorder = recorder_class(datastore, events_table_name=f"{APPLICATION_NAME.lower()}_events")
             recorder.create_table()
-            return _drive(recorder, threads)
+            figures = _drive(recorder, threads)
+            if isinstance(recorder, GroupCommitRecorder):
+                commits = sum(recorder.batch_sizes.values())
+                figures["appends_per_commit"] = round(
+                    sum(k * n for k, n in recorder.batch_sizes.items()) / max(commits, 1), 2)
+            return figures
         finally:
             datastore.close()
     finally:
@@ -113,4 +122,6 @@ def run() -> dict:
                         "appends_per_second_runs": rates,
                         "p50_ms_runs": [f["p50_ms"] for f in figures],
                         "p99_ms_runs": [f["p99_ms"] for f in figures]}
+        if "appends_per_commit" in figures[0]:
+            results[key]["appends_per_commit_runs"] = [f["appends_per_commit"] for f in figures]
     return results

@@ -11,6 +11,8 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.tests import persistence as library_cases
 
+from adapters.database import parse_database_url
+from adapters.event_store import EventsourcingStore
 from adapters.postgres_group_commit import GroupCommitRecorder
 from tests.integration.postgres_recorder_support import (
     EVENTS_TABLE,
@@ -55,6 +57,22 @@ def test_concurrent_appenders_through_group_commit_get_contiguous_ids_and_no_vis
     check_concurrent_appenders(pg_database_url, make, processes=2)
     # (and the appenders did share commits)
     assert max(max(r.batch_sizes, default=0) for r in recorders) > 1
+
+
+def test_the_postgres_group_commit_setting_selects_group_commit_for_postgres_only(
+        pg_database_url, sqlite_database_url, monkeypatch):
+    # given the setting in the process environment
+    monkeypatch.setenv("POSTGRES_GROUP_COMMIT", "y")
+    # when the event store opens on PostgreSQL and on SQLite
+    stores = [EventsourcingStore(parse_database_url(url), pool_size=2)
+              for url in (pg_database_url, sqlite_database_url)]
+    try:
+        # then PostgreSQL appends with group commit, and SQLite is unaffected
+        assert isinstance(stores[0].app.recorder, GroupCommitRecorder)
+        assert not isinstance(stores[1].app.recorder, GroupCommitRecorder)
+    finally:
+        for store in stores:
+            store.close()
 
 
 @pytest.fixture
