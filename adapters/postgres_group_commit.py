@@ -19,7 +19,8 @@ order for readers is kept by the same lock, as in the one-append function. An er
 call itself (lock timeout, lost connection) fails every append of the batch, as it would fail a
 single append.
 
-Selected by ``POSTGRES_GROUP_COMMIT=y`` (see ``ServerSideAppendFactory``)."""
+The event store's default on PostgreSQL; ``POSTGRES_GROUP_COMMIT=n`` turns it off (see
+``ServerSideAppendFactory``)."""
 
 from __future__ import annotations
 
@@ -145,32 +146,42 @@ class GroupCommitRecorder(ServerSideAppendRecorder):
         return mine.outcome()
 
     def _commit(self, batch: list[_Append]) -> None:
-        outcomes: list[list[int] | None] = [None] * len(batch)
-        failure: Exception | None = OperationalError("group commit interrupted")
+        outcomes: list[list[int] | Exception] = [
+            OperationalError("group commit interrupted")] * len(batch)
         try:
-            if len(batch) == 1:
-                with self.datastore.get_connection() as conn, conn.cursor() as curs:
-                    outcomes = [self._append(curs, batch[0].events)]
-            else:
-                outcomes = self.append_batch([a.events for a in batch])
-            failure = None
-        except Exception as exc:  # noqa: BLE001 - the batch's error is each of its appends' error
-            failure = exc
+            outcomes = self.append_batch([append.events for append in batch])
+        except Exception as exc:  # noqa: BLE001 - the call's failure is each of its appends' error
+            outcomes = [exc] * len(batch)
         finally:
-            for append, ids in zip(batch, outcomes, strict=True):
-                if failure is not None:
-                    append.error = failure
-                elif ids is None:
-                    append.error = IntegrityError(
-                        "an event of the append is already recorded "
-                        "(originator_id, originator_version)")
+            for append, outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    append.error = outcome
                 else:
-                    append.ids = ids
+                    append.ids = outcome
                 append.done.set()
 
-    def append_batch(self, appends: Sequence[Sequence[StoredEvent]]) -> list[list[int] | None]:
-        """Records the appends in one transaction, in order; per append its notification ids,
-        or ``None`` if one of its events is already recorded (so the append was skipped)."""
+    def append_batch(self, appends: Sequence[Sequence[StoredEvent]]) -> list[list[int] | Exception]:
+        """Records the appends in one transaction as if one by one, in order: per append its
+        notification ids, or its error (``IntegrityError`` if one of its events is already
+        recorded: it was skipped). If the call fails for one append's data, each append is
+        recorded on its own; a failure of the call itself (lock timeout, connection) raises."""
+        if len(appends) > 1:
+            try:
+                return self._append_batch(appends)
+            except (InterfaceError, OperationalError):
+                raise
+            except Exception:  # noqa: BLE001, S110 - e.g. one append's bad data: one by one below
+                pass
+        return [self._append_alone(events) for events in appends]
+
+    def _append_alone(self, events: Sequence[StoredEvent]) -> list[int] | Exception:
+        try:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                return self._append(curs, events)
+        except Exception as exc:  # noqa: BLE001 - the append's outcome
+            return exc
+
+    def _append_batch(self, appends: Sequence[Sequence[StoredEvent]]) -> list[list[int] | Exception]:
         ends, total = [], 0
         for events in appends:
             total += len(events)
@@ -178,12 +189,10 @@ class GroupCommitRecorder(ServerSideAppendRecorder):
         flat = [e for events in appends for e in events]
         params = (ends, [e.originator_id for e in flat], [e.originator_version for e in flat],
                   [e.topic for e in flat], [e.state for e in flat])
-        outcomes: list[list[int] | None] = [None] * len(appends)
+        ids: list[list[int]] = [[] for _ in appends]
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.append_batch_call, params, prepare=True)
             for row in curs.fetchall():
-                ids = outcomes[row["append_no"] - 1]
-                if ids is None:
-                    ids = outcomes[row["append_no"] - 1] = []
-                ids.append(row["notification_id"])
-        return outcomes
+                ids[row["append_no"] - 1].append(row["notification_id"])
+        return [found or IntegrityError("an event of the append is already recorded "
+                                        "(originator_id, originator_version)") for found in ids]

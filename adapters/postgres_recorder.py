@@ -24,8 +24,8 @@ also sees every id below ``n`` that will ever be committed (ids of failed append
 unused gaps for good; readers never wait for them). One append's ids are contiguous.
 
 Selected through the library's own extension point: ``PERSISTENCE_MODULE`` names
-``ServerSideAppendFactory`` (see ``adapters.event_store.library_env``), which also selects
-group commit when ``POSTGRES_GROUP_COMMIT`` is on."""
+``ServerSideAppendFactory`` (see ``adapters.event_store.library_env``), which by default
+selects group commit on top of this recorder (``POSTGRES_GROUP_COMMIT=n`` turns it off)."""
 
 from __future__ import annotations
 
@@ -177,17 +177,17 @@ class ServerSideAppendProcessRecorder(ServerSideAppendMixin, PostgresProcessReco
 
 
 class ServerSideAppendFactory(PostgresFactory):
-    """The library's PostgreSQL factory, with the server-side-append recorders; with the
-    setting ``POSTGRES_GROUP_COMMIT=y`` (our own, read like the library's settings, also from
-    the process environment) the application recorder is the group-commit one
-    (adapters.postgres_group_commit). The library's ``APPLICATION_RECORDER_TOPIC`` wins."""
+    """The library's PostgreSQL factory, with the server-side-append recorders. The
+    application recorder commits concurrent appends in groups (adapters.postgres_group_commit)
+    unless the setting ``POSTGRES_GROUP_COMMIT`` (ours, read like the library's settings, also
+    from the process environment) is off; the library's ``APPLICATION_RECORDER_TOPIC`` wins."""
 
     POSTGRES_GROUP_COMMIT = "POSTGRES_GROUP_COMMIT"
     application_recorder_class = ServerSideAppendRecorder
     process_recorder_class = ServerSideAppendProcessRecorder
 
     def application_recorder(self) -> ApplicationRecorder:
-        group_commit = strtobool(self.env.get(self.POSTGRES_GROUP_COMMIT) or "no")
+        group_commit = strtobool(self.env.get(self.POSTGRES_GROUP_COMMIT) or "yes")
         if not group_commit or self.env.get(self.APPLICATION_RECORDER_TOPIC):
             return super().application_recorder()
         from adapters.postgres_group_commit import GroupCommitRecorder  # it builds on this module

@@ -14,6 +14,7 @@ from eventsourcing.tests import persistence as library_cases
 from adapters.database import parse_database_url
 from adapters.event_store import EventsourcingStore
 from adapters.postgres_group_commit import GroupCommitRecorder
+from adapters.postgres_recorder import ServerSideAppendRecorder
 from tests.integration.postgres_recorder_support import (
     EVENTS_TABLE,
     OnAFreshDatabase,
@@ -59,20 +60,28 @@ def test_concurrent_appenders_through_group_commit_get_contiguous_ids_and_no_vis
     assert max(max(r.batch_sizes, default=0) for r in recorders) > 1
 
 
-def test_the_postgres_group_commit_setting_selects_group_commit_for_postgres_only(
-        pg_database_url, sqlite_database_url, monkeypatch):
-    # given the setting in the process environment
-    monkeypatch.setenv("POSTGRES_GROUP_COMMIT", "y")
-    # when the event store opens on PostgreSQL and on SQLite
-    stores = [EventsourcingStore(parse_database_url(url), pool_size=2)
-              for url in (pg_database_url, sqlite_database_url)]
-    try:
-        # then PostgreSQL appends with group commit, and SQLite is unaffected
-        assert isinstance(stores[0].app.recorder, GroupCommitRecorder)
-        assert not isinstance(stores[1].app.recorder, GroupCommitRecorder)
-    finally:
-        for store in stores:
+def test_postgres_appends_with_group_commit_unless_the_setting_turns_it_off(
+        pg_database_url, monkeypatch):
+    def recorder_now():
+        store = EventsourcingStore(parse_database_url(pg_database_url), pool_size=2)
+        try:
+            return store.app.recorder
+        finally:
             store.close()
+
+    # given no setting, then group commit; given POSTGRES_GROUP_COMMIT=n, then one call per append
+    assert isinstance(recorder_now(), GroupCommitRecorder)
+    monkeypatch.setenv("POSTGRES_GROUP_COMMIT", "n")
+    assert type(recorder_now()) is ServerSideAppendRecorder
+
+
+def test_the_group_commit_setting_leaves_sqlite_alone(sqlite_database_url, monkeypatch):
+    monkeypatch.setenv("POSTGRES_GROUP_COMMIT", "y")
+    store = EventsourcingStore(parse_database_url(sqlite_database_url))
+    try:
+        assert not isinstance(store.app.recorder, ServerSideAppendRecorder)
+    finally:
+        store.close()
 
 
 @pytest.fixture
@@ -105,12 +114,28 @@ def test_a_batch_skips_exactly_the_appends_that_would_conflict_one_by_one(record
     ])
 
     # then the appends that would have failed one by one are skipped, the others recorded
-    assert [o is not None for o in outcomes] == [True, False, False, False, False, True]
+    assert [isinstance(o, IntegrityError) for o in outcomes] == [
+        False, True, True, True, True, False]
     assert outcomes[0] == [2, 3] and outcomes[5] == [4]
     assert [n.id for n in recorder.select_notifications(start=1, limit=10)] == [1, 2, 3, 4]
     assert [(e.originator_version, e.state) for e in recorder.select_events(s1)] == [
         (1, f"{s1}:1".encode()), (2, f"{s1}:2".encode())]
     assert recorder.select_events(s3) == []
+
+
+def test_an_append_with_bad_data_fails_alone_and_the_rest_of_its_batch_is_recorded(recorder):
+    # given a batch where one append carries a topic PostgreSQL text cannot hold
+    s1, s2, s3 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    bad = [StoredEvent(s2, 1, "bad\x00topic", b"{}")]
+
+    # when it is recorded
+    outcomes = recorder.append_batch([_events(s1, 1), bad, _events(s3, 1, 2)])
+
+    # then only that append fails, with a data error, not a conflict
+    first = outcomes[0][0]
+    assert outcomes[0] == [first] and outcomes[2] == [first + 1, first + 2]
+    assert isinstance(outcomes[1], Exception) and not isinstance(outcomes[1], IntegrityError)
+    assert recorder.select_events(s2) == []
 
 
 def test_racing_appends_of_one_stream_version_record_one_and_raise_integrity_for_the_rest(
