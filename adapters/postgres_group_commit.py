@@ -76,10 +76,6 @@ $body$
 """
 
 
-def batch_function_name(events_table_name: str) -> str:
-    return append_function_name(events_table_name)[: -len("append")] + "append_batch"
-
-
 class _Append:
     __slots__ = ("done", "error", "events", "ids", "leads")
 
@@ -103,7 +99,7 @@ class GroupCommitRecorder(ServerSideAppendRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
-        function = Identifier(batch_function_name(self.events_table_name))
+        function = Identifier(append_function_name(self.events_table_name, "append_batch"))
         id_type = SQL(self.datastore.originator_id_type)
         self.sql_create_statements.append(SQL(_APPEND_BATCH_FUNCTION).format(
             schema=schema, function=function, id_type=id_type,

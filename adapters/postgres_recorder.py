@@ -82,13 +82,13 @@ $body$
 """
 
 
-def append_function_name(events_table_name: str) -> str:
-    """``<table>_append``, or a hashed name when that would pass PostgreSQL's 63 bytes."""
-    name = f"{events_table_name}_append"
-    if len(name) <= PostgresApplicationRecorder.MAX_IDENTIFIER_LEN:
+def append_function_name(events_table_name: str, suffix: str = "append") -> str:
+    """``<table>_<suffix>``, or a hashed name when that would pass PostgreSQL's 63 bytes."""
+    name = f"{events_table_name}_{suffix}"
+    if len(name.encode()) <= PostgresApplicationRecorder.MAX_IDENTIFIER_LEN:
         return name
     digest = hashlib.sha256(events_table_name.encode()).hexdigest()[:16]
-    return f"es_append_{digest}"
+    return f"es_{digest}_{suffix}"
 
 
 class ServerSideAppendMixin:
