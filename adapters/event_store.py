@@ -59,7 +59,9 @@ def library_env(db: DatabaseConfig, *, cache_size: int = 20000, pool_size: int =
     }
     if db.is_postgres:
         env.update({
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            # The library's PostgreSQL factory, appends in one server-side call, group commit
+            # (adapters.postgres_recorder; POSTGRES_GROUP_COMMIT=n turns group commit off).
+            "PERSISTENCE_MODULE": "adapters.postgres_recorder:ServerSideAppendFactory",
             "POSTGRES_DBNAME": db.dbname, "POSTGRES_HOST": db.host,
             "POSTGRES_PORT": str(db.port), "POSTGRES_USER": db.user,
             "POSTGRES_PASSWORD": db.password, "POSTGRES_POOL_SIZE": str(pool_size),

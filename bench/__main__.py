@@ -13,6 +13,7 @@ import traceback
 
 BENCHES = {
     "saga_throughput": "bench.saga_throughput:run_saga_throughput",
+    "event_store_append": "bench.event_store_append:run",
     "stripe_emulator": "bench.stripe_emulator_bench:run",
     "webhook_ingest": "bench.webhook_ingest:run",
     "http_load": "bench.http_load:run",
