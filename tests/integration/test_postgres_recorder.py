@@ -19,7 +19,7 @@ from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
 from adapters.postgres_recorder import ServerSideAppendProcessRecorder, ServerSideAppendRecorder
 from checkout_saga.errors import ConcurrencyConflictError
-from checkout_saga.service import CheckoutService
+from tests.conftest import system_for
 from tests.integration.postgres_recorder_support import (
     APPENDERS,
     EVENTS_TABLE,
@@ -92,7 +92,7 @@ def test_concurrent_appenders_get_contiguous_ids_and_a_tailing_reader_never_sees
 @pytest.fixture
 def pg_store(pg_database_url):
     store = EventsourcingStore(parse_database_url(pg_database_url), pool_size=4)
-    CheckoutService(store, FakePaymentGateway(), FakeClock()).set_seller(
+    system_for(store, FakePaymentGateway(), FakeClock()).catalog.set_seller(
         "acct_1", charges_enabled=True)
     yield store
     store.close()
