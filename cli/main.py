@@ -7,11 +7,11 @@ import argparse
 import secrets
 import signal
 import sys
-from dataclasses import replace
 
 import structlog
 
 from adapters.settings import ConfigError, load_settings
+from cli.serve import positive_int
 
 log = structlog.get_logger("cli")
 
@@ -19,10 +19,14 @@ log = structlog.get_logger("cli")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="checkout-saga", description="Event-sourced checkout saga")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="the HTTP API (and the saga worker unless --no-worker)")
+    serve = sub.add_parser("serve", help="the HTTP API in N processes, the saga worker (unless "
+                           "--no-worker) and the built-in emulator, supervised")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=positive_int, metavar="N",
+                       help="API processes (default: CHECKOUT_SAGA_WORKERS, else the CPUs)")
     serve.add_argument("--no-worker", action="store_true")
+    serve.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # an API child's inherited socket
     sub.add_parser("worker", help="saga worker and scheduled jobs only")
     sub.add_parser("migrate", help="create/upgrade every table (idempotent)")
     reconcile = sub.add_parser("reconcile", help="compare the ledger with Stripe, fix what is safe")
@@ -30,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     emulator = sub.add_parser("stripe-emulator", help="the built-in Stripe emulator, standalone")
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int)
+    emulator.add_argument("--webhook-url", help="deliver every event to this URL")
     projections = sub.add_parser("projections", help="read models")
     psub = projections.add_subparsers(dest="projections_command", required=True)
     psub.add_parser("status")
@@ -90,58 +95,12 @@ def cmd_migrate(_args, settings) -> int:
     return 0
 
 
-def _start_emulator(settings, host: str, port: int):
-    """The emulator (STRIPE_SECRET_KEY unset), delivering webhooks to this server."""
-    from stripe_emulator import EmulatorServer
-
-    secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
-    webhook_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    emulator = EmulatorServer("127.0.0.1", settings.stripe_emulator_port, webhook_secret=secret,
-                              webhook_url=f"http://{webhook_host}:{port}/webhooks/stripe").start()
-    return emulator, replace(settings, stripe_api_base=emulator.base_url, stripe_webhook_secret=secret)
-
-
 def cmd_serve(args, settings) -> int:
-    import uvicorn
+    from cli.serve import serve_api, supervise
 
-    from api.app import create_app
-
-    host = args.host or settings.host
-    port = args.port if args.port is not None else settings.port
-    _system(settings).close()  # the database answers before anything else starts
-    emulator = None
-    if settings.uses_emulator:
-        emulator, settings = _start_emulator(settings, host, port)
-    system = _system(settings)
-    system.read_models.start_background()
-    worker = None if args.no_worker else system.worker()
-    app = create_app(system)
-    _announce(settings, host, port, emulator)
-    if worker is not None:
-        worker.start()
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-    finally:
-        if worker is not None:
-            worker.stop()
-        system.read_models.stop()
-        if emulator is not None:
-            emulator.stop()
-        system.close()
-    return 0
-
-
-def _announce(settings, host: str, port: int, emulator) -> None:
-    url = f"http://{host}:{port}"
-    lines = [f"checkout-saga API: {url}", f"API docs:          {url}/schema"]
-    if emulator is not None:
-        lines.append(f"Stripe emulator:   {emulator.base_url} (webhooks to {url}/webhooks/stripe)")
-    if settings.keys_generated:
-        lines.append(f"storefront key:    {settings.api_keys[0]}")
-        lines.append(f"admin key:         {settings.admin_keys[0]}")
-        lines.append("(generated for this run; set CHECKOUT_SAGA_API_KEYS / CHECKOUT_SAGA_ADMIN_KEYS to keep them)")
-    sys.stdout.write("\n".join(lines) + "\n")
-    sys.stdout.flush()
+    if args.fd is not None:  # one API process, started by the supervisor
+        return serve_api(_system(settings), args.fd)
+    return supervise(args, settings, _system)
 
 
 def cmd_worker(_args, settings) -> int:
@@ -178,7 +137,7 @@ def cmd_stripe_emulator(args, settings) -> int:
     secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
     sys.stdout.write(f"Stripe emulator: http://{args.host}:{port}\nwebhook secret:  {secret}\n")
     sys.stdout.flush()
-    serve_forever(args.host, port, secret)
+    serve_forever(args.host, port, secret, args.webhook_url)
     return 0
 
 

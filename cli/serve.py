@@ -1,0 +1,104 @@
+"""What ``checkout-saga serve`` runs: the supervised set of processes (``cli.supervisor``
+explains the model) and the body of one API process (``serve --fd N``, started only by the
+supervisor)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Callable
+
+from cli.supervisor import Child, Supervisor, cli_argv, fresh_metrics_dir, listen
+
+
+def positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {raw!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def supervise(args, settings, system_factory: Callable) -> int:
+    """N API processes on one port, the worker, the emulator; returns when stopped."""
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    workers = args.workers or settings.workers
+    system = system_factory(settings)  # the database answers, and every table exists,
+    try:                               # before any child starts
+        system.read_models  # noqa: B018 - building the read side migrates it
+    finally:
+        system.close()
+    sock = listen(host, port)
+    port = sock.getsockname()[1]
+    metrics_dir = fresh_metrics_dir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "PYTHONUNBUFFERED": "1",
+           "CHECKOUT_SAGA_API_KEYS": ",".join(settings.api_keys),
+           "CHECKOUT_SAGA_ADMIN_KEYS": ",".join(settings.admin_keys),
+           "CHECKOUT_SAGA_LOG_FORMAT": settings.log_format}
+    children: list[Child] = []
+    emulator_url = None
+    if settings.uses_emulator:
+        emulator_port = settings.stripe_emulator_port or _free_port()
+        emulator_url = f"http://127.0.0.1:{emulator_port}"
+        secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
+        webhook_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        env.update(STRIPE_API_BASE=emulator_url, STRIPE_WEBHOOK_SECRET=secret)
+        children.append(Child("stripe-emulator", "emulator", cli_argv(
+            "stripe-emulator", "--host", "127.0.0.1", "--port", str(emulator_port),
+            "--webhook-url", f"http://{webhook_host}:{port}/webhooks/stripe"), env))
+    if not args.no_worker:
+        children.append(Child("worker", "worker", cli_argv("worker"), env))
+    fd = sock.fileno()
+    children.extend(Child(f"api-{n}", "api", cli_argv("serve", "--fd", str(fd)), env,
+                          pass_fds=(fd,)) for n in range(1, workers + 1))
+    supervisor = Supervisor(children, metrics_dir=metrics_dir, on_started=lambda: announce(
+        settings, host, port, emulator_url, workers=workers, worker=not args.no_worker))
+    try:
+        return supervisor.run()
+    finally:
+        sock.close()
+
+
+def serve_api(system, fd: int) -> int:
+    """One API process on the listening socket it inherited: requests only, no background
+    work (the worker process runs projections, timers and reconciliation)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    sock = socket.socket(fileno=fd)
+    server = uvicorn.Server(uvicorn.Config(create_app(system), log_level="warning",
+                                           access_log=False, timeout_graceful_shutdown=8))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        system.close()
+    return 0
+
+
+def announce(settings, host: str, port: int, emulator_url: str | None, *, workers: int,
+             worker: bool) -> None:
+    url = f"http://{host}:{port}"
+    lines = [f"checkout-saga API: {url} ({workers} API process{'es' if workers > 1 else ''}"
+             f"{', 1 worker process' if worker else ', no worker'})",
+             f"API docs:          {url}/schema"]
+    if emulator_url is not None:
+        lines.append(f"Stripe emulator:   {emulator_url} (webhooks to {url}/webhooks/stripe)")
+    if settings.keys_generated:
+        lines.append(f"storefront key:    {settings.api_keys[0]}")
+        lines.append(f"admin key:         {settings.admin_keys[0]}")
+        lines.append("(generated for this run; set CHECKOUT_SAGA_API_KEYS / CHECKOUT_SAGA_ADMIN_KEYS to keep them)")
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
