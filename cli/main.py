@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import signal
 import sys
 
 import structlog
@@ -26,7 +25,6 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=positive_int, metavar="N",
                        help="API processes (default: CHECKOUT_SAGA_WORKERS, else the CPUs)")
     serve.add_argument("--no-worker", action="store_true")
-    serve.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # an API child's inherited socket
     sub.add_parser("worker", help="saga worker and scheduled jobs only")
     sub.add_parser("migrate", help="create/upgrade every table (idempotent)")
     reconcile = sub.add_parser("reconcile", help="compare the ledger with Stripe, fix what is safe")
@@ -96,26 +94,18 @@ def cmd_migrate(_args, settings) -> int:
 
 
 def cmd_serve(args, settings) -> int:
-    from cli.serve import serve_api, supervise
+    from cli.serve import supervise
 
-    if args.fd is not None:  # one API process, started by the supervisor
-        return serve_api(_system(settings), args.fd)
     return supervise(args, settings, _system)
 
 
 def cmd_worker(_args, settings) -> int:
+    from cli.serve import run_worker
+
     system = _system(settings)
-    system.read_models.start_background()
-    worker = system.worker()
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     sys.stdout.write("checkout-saga worker running\n")
     sys.stdout.flush()
-    try:
-        worker.run_forever()
-    finally:
-        system.read_models.stop()
-        system.close()
-    return 0
+    return run_worker(system)
 
 
 def cmd_reconcile(args, settings) -> int:

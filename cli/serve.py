@@ -1,17 +1,18 @@
 """What ``checkout-saga serve`` runs: the supervised set of processes (``cli.supervisor``
-explains the model) and the body of one API process (``serve --fd N``, started only by the
-supervisor)."""
+explains the model) and the body of each kind of child."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import secrets
+import signal
 import socket
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 
-from cli.supervisor import Child, Supervisor, cli_argv, fresh_metrics_dir, listen
+from cli.supervisor import Child, Supervisor, fresh_metrics_dir, listen
 
 
 def positive_int(raw: str) -> int:
@@ -29,18 +30,16 @@ def supervise(args, settings, system_factory: Callable) -> int:
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     workers = args.workers or settings.workers
+    metrics_dir = fresh_metrics_dir()
+    _multiprocess_metrics(metrics_dir)
     system = system_factory(settings)  # the database answers, and every table exists,
     try:                               # before any child starts
         system.read_models  # noqa: B018 - building the read side migrates it
     finally:
         system.close()
+    _preload()
     sock = listen(host, port)
     port = sock.getsockname()[1]
-    metrics_dir = fresh_metrics_dir()
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "PYTHONUNBUFFERED": "1",
-           "CHECKOUT_SAGA_API_KEYS": ",".join(settings.api_keys),
-           "CHECKOUT_SAGA_ADMIN_KEYS": ",".join(settings.admin_keys),
-           "CHECKOUT_SAGA_LOG_FORMAT": settings.log_format}
     children: list[Child] = []
     emulator_url = None
     if settings.uses_emulator:
@@ -48,15 +47,25 @@ def supervise(args, settings, system_factory: Callable) -> int:
         emulator_url = f"http://127.0.0.1:{emulator_port}"
         secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
         webhook_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        env.update(STRIPE_API_BASE=emulator_url, STRIPE_WEBHOOK_SECRET=secret)
-        children.append(Child("stripe-emulator", "emulator", cli_argv(
-            "stripe-emulator", "--host", "127.0.0.1", "--port", str(emulator_port),
-            "--webhook-url", f"http://{webhook_host}:{port}/webhooks/stripe"), env))
+        webhook_url = f"http://{webhook_host}:{port}/webhooks/stripe"
+        settings = replace(settings, stripe_api_base=emulator_url, stripe_webhook_secret=secret)
+
+        def emulator() -> int:
+            sock.close()  # only API processes keep the listening socket
+            return serve_emulator(emulator_port, secret, webhook_url)
+
+        children.append(Child("stripe-emulator", "emulator", emulator, port=emulator_port))
+
+    def worker() -> int:
+        sock.close()
+        return run_worker(system_factory(settings))
+
+    def api() -> int:
+        return serve_api(system_factory(settings), sock)
+
     if not args.no_worker:
-        children.append(Child("worker", "worker", cli_argv("worker"), env))
-    fd = sock.fileno()
-    children.extend(Child(f"api-{n}", "api", cli_argv("serve", "--fd", str(fd)), env,
-                          pass_fds=(fd,)) for n in range(1, workers + 1))
+        children.append(Child("worker", "worker", worker))
+    children.extend(Child(f"api-{n}", "api", api) for n in range(1, workers + 1))
     supervisor = Supervisor(children, metrics_dir=metrics_dir, on_started=lambda: announce(
         settings, host, port, emulator_url, workers=workers, worker=not args.no_worker))
     try:
@@ -65,20 +74,58 @@ def supervise(args, settings, system_factory: Callable) -> int:
         sock.close()
 
 
-def serve_api(system, fd: int) -> int:
+def _multiprocess_metrics(directory) -> None:
+    """Every process from here on (the children are forks) writes its metrics to files in
+    ``directory``; set before any metric exists, whether or not prometheus_client is loaded."""
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    from prometheus_client import values
+
+    values.ValueClass = values.get_value_class()
+
+
+def _preload() -> None:
+    """Imports what every child needs, once, before the forks."""
+    import uvicorn  # noqa: F401
+
+    import api.app  # noqa: F401
+    import application.worker  # noqa: F401
+    import projections.runtime  # noqa: F401
+    import stripe_emulator  # noqa: F401
+
+
+def serve_api(system, sock: socket.socket) -> int:
     """One API process on the listening socket it inherited: requests only, no background
     work (the worker process runs projections, timers and reconciliation)."""
     import uvicorn
 
     from api.app import create_app
 
-    sock = socket.socket(fileno=fd)
     server = uvicorn.Server(uvicorn.Config(create_app(system), log_level="warning",
                                            access_log=False, timeout_graceful_shutdown=8))
     try:
         server.run(sockets=[sock])
     finally:
         system.close()
+    return 0
+
+
+def run_worker(system) -> int:
+    """What ``checkout-saga worker`` runs: projections, timers, recovery, reconciliation."""
+    system.read_models.start_background()
+    worker = system.worker()
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    try:
+        worker.run_forever()
+    finally:
+        system.read_models.stop()
+        system.close()
+    return 0
+
+
+def serve_emulator(port: int, secret: str, webhook_url: str) -> int:
+    from stripe_emulator import serve_forever
+
+    serve_forever("127.0.0.1", port, secret, webhook_url)
     return 0
 
 

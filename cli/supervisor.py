@@ -13,10 +13,13 @@ each socket has its own queue, lost with its process); and it works on every POS
 uvicorn's ``workers=`` mode is not used because the worker and the emulator need the same
 supervision, and one supervisor with one restart policy is simpler than two.
 
-Children are new interpreters (``subprocess``, fork + exec), never forks of this process:
-each builds its own ``System`` through ``bootstrap.build``, so no database connection, pool
-or thread is ever shared across a fork. API children run no background work (no projection
-runner, no worker); the worker child runs projections, timers, recovery and reconciliation.
+Children are forks of the supervisor taken while it holds no connection, pool or thread
+(the "preload" model of gunicorn): the code is imported once, so a child is serving in
+milliseconds instead of importing the whole stack again (on a busy 2-core machine that was
+seconds per process), and after the fork each child builds its own ``System`` through
+``bootstrap.build`` — no database connection is ever shared across a fork. API children run
+no background work (no projection runner, no worker); the worker child runs projections,
+timers, recovery and reconciliation; the emulator child runs the standalone emulator.
 
 Supervision: a child that exits is reported (``child_exited``) and started again after a
 back-off that doubles on every quick death (0.5 s … 30 s) and resets once a child has lived
@@ -39,7 +42,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -61,25 +63,40 @@ METRICS_ROOT = Path("var") / "prometheus"
 
 @dataclass
 class Child:
-    """One supervised process: how to start it and what became of it."""
+    """One supervised process: what it runs (in the forked child) and what became of it."""
 
     name: str
     role: str  # api | worker | emulator
-    argv: list[str]
-    env: dict[str, str]
-    pass_fds: tuple[int, ...] = ()
-    process: subprocess.Popen | None = None
+    target: Callable[[], int]
+    port: int | None = None  # the emulator's, waited for before the others start
+    pid: int | None = None
+    returncode: int | None = None
     started_at: float = 0.0
     backoff: float = FIRST_BACKOFF
     restart_at: float | None = None
     restarts: int = 0
 
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
-
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        """Reaps the child if it has exited (``returncode``: exit status, or -signal)."""
+        if self.pid is None or self.returncode is not None:
+            return False
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            self.returncode = -1
+            return False
+        if pid == 0:
+            return True
+        self.returncode = os.waitstatus_to_exitcode(status)
+        return False
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.alive():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
 
 @dataclass
@@ -96,7 +113,7 @@ class Supervisor:
         try:
             for child in self.children:
                 self._spawn(child)
-                if child.role == "emulator":
+                if child.port is not None:
                     _wait_for_port(child)
             if self.on_started is not None:
                 self.on_started()
@@ -117,9 +134,13 @@ class Supervisor:
         self._signal = signum
 
     def _spawn(self, child: Child) -> None:
-        child.process = subprocess.Popen(
-            child.argv, env=child.env, pass_fds=child.pass_fds, process_group=0,
-            preexec_fn=_die_with_parent(os.getpid()))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the supervisor's code
+            os._exit(_run_child(child, parent))
+        child.pid, child.returncode = pid, None
         child.started_at = time.monotonic()
         child.restart_at = None
         log.info("child_started", child=child.name, role=child.role, pid=child.pid,
@@ -135,7 +156,7 @@ class Supervisor:
                 continue
             if child.alive():
                 continue
-            code = child.process.returncode if child.process is not None else None
+            code = child.returncode
             lived = now - child.started_at
             delay = FIRST_BACKOFF if lived >= STABLE_SECONDS else child.backoff
             child.backoff = min(delay * 2, MAX_BACKOFF)
@@ -159,9 +180,9 @@ class Supervisor:
         _terminate(api, API_GRACE_SECONDS)
         _terminate(rest, OTHER_GRACE_SECONDS)
         for child in self.children:
-            if child.process is not None and child.process.returncode is not None:
+            if child.pid is not None and child.returncode is not None:
                 log.info("child_stopped", child=child.name, pid=child.pid,
-                         exit_code=child.process.returncode)
+                         exit_code=child.returncode)
 
 
 def _terminate(children: list[Child], grace: float) -> None:
@@ -170,38 +191,61 @@ def _terminate(children: list[Child], grace: float) -> None:
         _send(child, signal.SIGTERM)
     deadline = time.monotonic() + grace
     for child in running:
-        try:
-            child.process.wait(timeout=max(deadline - time.monotonic(), 0.01))
-        except subprocess.TimeoutExpired:
+        if not child.wait(max(deadline - time.monotonic(), 0.01)):
             log.warning("child_killed", child=child.name, pid=child.pid, after_seconds=grace)
             _send(child, signal.SIGKILL)
-            child.process.wait(timeout=5)
+            child.wait(5)
 
 
 def _send(child: Child, sig: int) -> None:
     try:
-        child.process.send_signal(sig)
+        os.kill(child.pid, sig)
     except ProcessLookupError:
         pass
 
 
-def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
-    """A pre-exec hook asking Linux to SIGKILL the child when the supervisor dies (and
-    exiting at once if it already has). None elsewhere: there, a stopped supervisor still
-    stops its children, but ``kill -9`` of it does not."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
+def _run_child(child: Child, parent: int) -> int:
+    """In the forked child: tie its life to the supervisor's, leave the terminal's process
+    group, take default signal handling back, and run the target."""
+    try:
+        _die_with_parent(parent)
+        _name_process(child.name)
+        os.setpgid(0, 0)  # Ctrl-C reaches the supervisor only; it stops the children in order
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        return int(child.target() or 0)
+    except KeyboardInterrupt:
+        return 130
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    except BaseException as exc:  # noqa: BLE001 - reported; the supervisor restarts the child
+        log.error("child_failed", child=child.name, error=f"{type(exc).__name__}: {exc}")
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_pdeathsig = 1
 
-    def hook() -> None:
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-        if os.getppid() != parent_pid:
-            os._exit(1)
+def _die_with_parent(parent_pid: int) -> None:
+    """Asks Linux to SIGKILL this child when the supervisor dies (and exits at once if it
+    already has). Elsewhere a stopped supervisor still stops its children, but ``kill -9``
+    of it does not."""
+    if sys.platform.startswith("linux"):
+        import ctypes
 
-    return hook
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _name_process(name: str) -> None:
+    """The child's name in ``ps -o comm``/``top`` (Linux; 15 bytes), e.g. ``cs-api-2``."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_name = 15
+        ctypes.CDLL(None).prctl(pr_set_name, f"cs-{name}".encode()[:15], 0, 0, 0)
 
 
 def _signal_name(signum: int | None) -> str | None:
@@ -215,11 +259,10 @@ def _signal_name(signum: int | None) -> str | None:
 
 def _wait_for_port(child: Child, timeout: float = 15.0) -> None:
     """Waits until the emulator answers on its port (or has died: the loop restarts it)."""
-    port = int(child.argv[child.argv.index("--port") + 1])
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and child.alive():
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection(("127.0.0.1", child.port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
@@ -270,7 +313,3 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def cli_argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "cli.main", *args]
