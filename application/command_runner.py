@@ -10,10 +10,13 @@ buyer by accident — the design is *optimistic first, then queue per stream*:
 
 1. The first attempt takes no lock: most commands touch streams nobody else is writing.
 2. After a conflict, the command takes this process's lock of every stream its decision
-   wrote (``StreamLocks``, in one global order) and retries holding them. Contenders of one
-   process then queue and go one at a time instead of re-reading and conflicting again:
-   the hot stream's writes are serialised — which its version check demands anyway — and
-   nothing else is (reads, other SKUs and other processes' first attempts never wait).
+   wrote (``StreamLocks``: first come, first served; in one global order) and retries
+   holding them. Contenders of one process then queue and go one at a time instead of
+   re-reading and conflicting again: the hot stream's writes are serialised — which its
+   version check demands anyway — and nothing else is (reads, other SKUs and other
+   processes' first attempts never wait). A newcomer whose decision writes a stream that
+   others of its process already queue for joins the queue before appending, rather than
+   racing its head.
 3. Conflicts that remain come from other processes (or a first attempt racing a lock
    holder); they are retried with jittered back-off, still holding the locks.
 4. All of it is bounded by time, not by a count: a command gives up with
@@ -81,27 +84,36 @@ class CommandRunner:
                 attempt += 1
                 states = loaded if loaded is not None else load()
                 decision = decide(states)
+                wanted = {e.originator_id for e in decision.events}
+                if wanted and not wanted <= set(held) and self.locks.contended(wanted):
+                    # others of this process queue for these streams: join the queue (behind
+                    # them, not racing its head), then decide again on what they wrote
+                    held, loaded = self._queue(operation, held, wanted, give_up_at), None
+                    continue
                 try:
                     self.append(decision)
                     return decision, states
                 except errors.ConcurrencyConflictError:
                     loaded = None
-                    remaining = give_up_at - self._monotonic()
-                    if remaining <= 0:
+                    if self._monotonic() >= give_up_at:
                         raise errors.ConcurrencyConflictError(
                             f"{operation}: gave up after {attempt} conflicting writes") from None
                     self.observer.conflict_retried(operation=operation, attempt=attempt)
-                    wanted = {e.originator_id for e in decision.events}
                     if not wanted <= set(held):  # queue behind this process's other writers
-                        self.locks.release(held)
-                        held = self.locks.acquire(wanted | set(held), timeout=remaining) or []
-                        if not held:
-                            raise errors.ConcurrencyConflictError(
-                                f"{operation}: gave up waiting for a contended stream") from None
+                        held = self._queue(operation, held, wanted, give_up_at)
                     else:  # a conflict with another process: back off, still in front
                         self._sleep(_conflict_delay(operation, attempt))
         finally:
             self.locks.release(held)
+
+    def _queue(self, operation: str, held: list, wanted: set, give_up_at: float) -> list:
+        """This process's locks of ``wanted`` (and of what is already held), in arrival order."""
+        self.locks.release(held)
+        taken = self.locks.acquire(wanted | set(held), timeout=give_up_at - self._monotonic())
+        if taken is None:
+            raise errors.ConcurrencyConflictError(
+                f"{operation}: gave up waiting for a contended stream") from None
+        return taken
 
     def append(self, decision: Decision) -> None:
         if decision.events:

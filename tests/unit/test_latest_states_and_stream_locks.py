@@ -96,3 +96,29 @@ def test_a_stream_lock_held_elsewhere_is_given_up_after_the_timeout_holding_noth
     release.set()
     thread.join(timeout=5)
     assert locks._locks == {}
+
+
+def test_a_stream_lock_goes_to_its_waiters_in_the_order_they_arrived():
+    locks = StreamLocks()
+    held = locks.acquire(["hot"], timeout=1)
+    order = []
+
+    def buyer(n: int) -> None:
+        mine = locks.acquire(["hot"], timeout=10)
+        order.append(n)
+        locks.release(mine)
+
+    threads = []
+    for n in range(5):  # each joins the queue before the next one starts
+        thread = threading.Thread(target=buyer, args=(n,))
+        thread.start()
+        threads.append(thread)
+        while len(locks._locks["hot"][0]._waiters) < n + 1:  # queued behind the holder
+            threading.Event().wait(0.001)
+    assert locks.contended(["hot"]) and not locks.contended(["cold"])
+    locks.release(held)
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert order == [0, 1, 2, 3, 4]
+    assert locks._locks == {}
