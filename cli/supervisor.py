@@ -2,19 +2,21 @@
 process and (with the built-in emulator) the Stripe emulator in a process of its own.
 
 How the API processes share the port: the supervisor binds and listens on the socket once
-and hands the listening descriptor to every API child (``pass_fds``); each child runs uvicorn
-on that inherited socket. The kernel queues connections on the one socket and whichever
+and every API child inherits it across the fork (the worker and the emulator close their
+copy); each child runs uvicorn on that inherited socket. The kernel queues connections on the one socket and whichever
 child is waiting in ``accept`` takes the next one, so an idle child takes work before a busy
 one. This is uvicorn's (and gunicorn's) own multi-process model, chosen over ``SO_REUSEPORT``
 because: the port is held by the supervisor for its whole life (a restarted child never
 races another program for it, and no stray process can join the group and steal traffic);
 connections waiting in the queue are not reset when one child dies (with ``SO_REUSEPORT``
-each socket has its own queue, lost with its process); and it works on every POSIX system.
+each socket has its own queue, lost with its process); and it needs no Linux-only option.
+The cost: accept() is not balanced by the kernel, so under keep-alive one process may hold
+more connections than another (an idle one still accepts first).
 uvicorn's ``workers=`` mode is not used because the worker and the emulator need the same
 supervision, and one supervisor with one restart policy is simpler than two.
 
-Children are forks of the supervisor taken while it holds no connection, pool or thread
-(the "preload" model of gunicorn): the code is imported once, so a child is serving in
+Children are forks (``os.fork``, no exec) of the supervisor taken while it holds no
+connection, pool or thread (the "preload" model of gunicorn; POSIX only): the code is imported once, so a child is serving in
 milliseconds instead of importing the whole stack again (on a busy 2-core machine that was
 seconds per process), and after the fork each child builds its own ``System`` through
 ``bootstrap.build`` — no database connection is ever shared across a fork. API children run
