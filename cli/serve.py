@@ -100,6 +100,7 @@ def serve_api(system, sock: socket.socket) -> int:
 
     from api.app import create_app
 
+    system.read_models  # noqa: B018 - open the read side (idempotency records) before accepting
     server = uvicorn.Server(uvicorn.Config(create_app(system), log_level="warning",
                                            access_log=False, timeout_graceful_shutdown=8))
     try:
