@@ -1,6 +1,7 @@
 """The event store on the ``eventsourcing`` library (SQLite or PostgreSQL), with our
-msgspec events mapped by a custom Mapper, the library's aggregate cache with fast-forward
-(hot SKUs are not replayed from their first event), and multi-stream atomic appends."""
+msgspec events mapped by a custom Mapper, a lock-free cache of latest states
+(``adapters.latest_states``: hot SKUs are not replayed from their first event, and readers of
+one stream never wait for each other), and multi-stream atomic appends."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 from collections.abc import Sequence
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -17,6 +18,7 @@ from eventsourcing.persistence import (
 )
 
 from adapters.database import DatabaseConfig
+from adapters.latest_states import LatestStates
 from checkout_saga.errors import ConcurrencyConflictError
 from events import codec
 from events.base import DomainEvent
@@ -50,13 +52,10 @@ class SagaApplication(Application):
         return MsgspecMapper()
 
 
-def library_env(db: DatabaseConfig, *, cache_size: int = 20000, pool_size: int = 10) -> dict[str, str]:
-    env = {
-        "AGGREGATE_CACHE_MAXSIZE": str(cache_size),
-        "AGGREGATE_CACHE_FASTFORWARD": "y",
-        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",  # our states are immutable
-        "CREATE_TABLE": "y",
-    }
+def library_env(db: DatabaseConfig, *, pool_size: int = 10) -> dict[str, str]:
+    # No library aggregate cache: current states come through ``LatestStates`` (no lock is
+    # held across a database read).
+    env = {"CREATE_TABLE": "y"}
     if db.is_postgres:
         env.update({
             # The library's PostgreSQL factory, appends in one server-side call, group commit
@@ -84,28 +83,22 @@ class EventsourcingStore:
                  env: dict[str, str] | None = None) -> None:
         self.db = db
         self.app = SagaApplication(
-            env=env or library_env(db, cache_size=cache_size, pool_size=pool_size))
+            env=env or library_env(db, pool_size=pool_size))
+        self._latest = LatestStates(cache_size)
 
     @classmethod
     def in_memory(cls, *, cache_size: int = 20000) -> EventsourcingStore:
         """The library's own in-memory recorders ("popo"): the same store, no database, for
         application tests where a database would say nothing more."""
-        return cls(None, env={"PERSISTENCE_MODULE": "eventsourcing.popo",
-                              "AGGREGATE_CACHE_MAXSIZE": str(cache_size),
-                              "AGGREGATE_CACHE_FASTFORWARD": "y",
-                              "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"})
+        return cls(None, cache_size=cache_size, env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
 
     def get(self, stream_id: UUID, fold, *, at_version: int | None = None):
-        try:
-            state = self.app.repository.get(stream_id, version=at_version, projector_func=fold)
-        except AggregateNotFoundError:
-            return None
-        if at_version is None and self.app.repository.cache is not None:
-            # The library fast-forwards a cached aggregate by mutating it in place; our states
-            # are immutable, so the fast-forwarded one must be put back, or every read of a
-            # hot SKU would replay all its events since the first read.
-            self.app.repository.cache.put(stream_id, state)
-        return state
+        """The stream's state (None when it has no events). Current states come through
+        ``LatestStates``: no lock is held across the database read (see there)."""
+        if at_version is not None:
+            return fold(None, self.app.events.get(stream_id, lte=at_version))
+        return self._latest.read((stream_id, fold), fold,
+                                 lambda after: self.app.events.get(stream_id, gt=after))
 
     def stream(self, stream_id: UUID, *, upto_version: int | None = None) -> list[DomainEvent]:
         return list(self.app.events.get(stream_id, lte=upto_version))

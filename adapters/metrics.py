@@ -1,6 +1,14 @@
-"""Prometheus metrics (one registry per app) and the saga observer that feeds them."""
+"""Prometheus metrics (one registry per app) and the saga observer that feeds them.
+
+Under ``serve`` every process runs with ``PROMETHEUS_MULTIPROC_DIR`` set (prometheus_client's
+multi-process mode, see ``cli.supervisor``): each process writes its samples to files there,
+and ``render`` in any API process aggregates the files of every process — the API processes'
+request counts summed, the worker's saga and timer metrics included. Gauges set at scrape
+time (projection lag) keep the most recent value written by any process."""
 
 from __future__ import annotations
+
+import os
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -37,13 +45,20 @@ class Metrics:
         self.disputes_opened = Counter("disputes_opened_total", "Chargebacks opened at Stripe",
                                        ["reason"], registry=r)
         self.projection_lag = Gauge("projection_lag_events", "Events a projection is behind",
-                                    ["projection"], registry=r)
+                                    ["projection"], registry=r, multiprocess_mode="mostrecent")
         self.projection_lag_seconds = Gauge(
             "projection_lag_seconds", "Age of the oldest event a projection has not applied",
-            ["projection"], registry=r)
+            ["projection"], registry=r, multiprocess_mode="mostrecent")
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not directory:
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=directory)
+        return generate_latest(registry)
 
 
 FAILED_OUTCOMES = ("Error", "Exception", "Declined", "Unknown", "Unavailable", "Rejected")

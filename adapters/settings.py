@@ -36,10 +36,19 @@ class Settings:
     reservation_ttl_seconds: int = _DEFAULT_TTL_SECONDS
     stripe_emulator_port: int = 12111
     log_format: str = "json"
+    workers: int = field(default_factory=lambda: default_workers())
 
     @property
     def uses_emulator(self) -> bool:
         return self.stripe_secret_key is None
+
+
+def default_workers() -> int:
+    """``CHECKOUT_SAGA_WORKERS`` when unset: one API process per CPU this process may use."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):  # not Linux
+        return max(os.cpu_count() or 1, 1)
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
@@ -113,4 +122,5 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = P
         reservation_ttl_seconds=_int(env, "CHECKOUT_SAGA_RESERVATION_TTL_SECONDS", _DEFAULT_TTL_SECONDS, 1, 7 * 86400),
         stripe_emulator_port=_int(env, "CHECKOUT_SAGA_STRIPE_EMULATOR_PORT", 12111, 0, 65535),
         log_format=log_format,
+        workers=_int(env, "CHECKOUT_SAGA_WORKERS", default_workers(), 1, 256),
     )

@@ -42,10 +42,11 @@ class WorkerMetrics:
                                ["kind"], registry=r)
         self.escalations = Counter("checkout_escalations_total",
                                    "Checkouts escalated to needs_attention", registry=r)
+        # under ``serve`` (multi-process metrics): the value of the live worker, none of a dead one
         self.pending = Gauge("saga_deadlines_pending", "Checkouts waiting on a deadline",
-                             ["reason"], registry=r)
+                             ["reason"], registry=r, multiprocess_mode="livemostrecent")
         self.reservations_held = Gauge("reservations_held", "Checkouts holding reserved stock",
-                                       registry=r)
+                                       registry=r, multiprocess_mode="livemostrecent")
         self.resume_failures = Counter("saga_resume_failures_total", "Resumes that raised",
                                        registry=r)
 

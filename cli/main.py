@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import signal
 import sys
-from dataclasses import replace
 
 import structlog
 
 from adapters.settings import ConfigError, load_settings
+from cli.announce import tell
+from cli.serve import positive_int
 
 log = structlog.get_logger("cli")
 
@@ -19,9 +19,12 @@ log = structlog.get_logger("cli")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="checkout-saga", description="Event-sourced checkout saga")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="the HTTP API (and the saga worker unless --no-worker)")
+    serve = sub.add_parser("serve", help="the HTTP API in N processes, the saga worker (unless "
+                           "--no-worker) and the built-in emulator, supervised")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=positive_int, metavar="N",
+                       help="API processes (default: CHECKOUT_SAGA_WORKERS, else the CPUs)")
     serve.add_argument("--no-worker", action="store_true")
     sub.add_parser("worker", help="saga worker and scheduled jobs only")
     sub.add_parser("migrate", help="create/upgrade every table (idempotent)")
@@ -30,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     emulator = sub.add_parser("stripe-emulator", help="the built-in Stripe emulator, standalone")
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int)
+    emulator.add_argument("--webhook-url", help="deliver every event to this URL")
     projections = sub.add_parser("projections", help="read models")
     psub = projections.add_subparsers(dest="projections_command", required=True)
     psub.add_parser("status")
@@ -87,94 +91,22 @@ def cmd_migrate(_args, settings) -> int:
         system.idempotency_records.ensure()
     finally:
         system.close()
-    _tell(settings, "migrations applied", "migrations_applied")
+    tell(settings, "migrations applied", "migrations_applied")
     return 0
-
-
-def _tell(settings, text: str, event: str, **fields) -> None:
-    """A line for whoever started the command: plain text on a console, else a JSON log event
-    (in ``json`` mode every line a process writes is JSON)."""
-    if settings.log_format == "json":
-        log.info(event, **fields)
-        return
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def _start_emulator(settings, host: str, port: int):
-    """The emulator (STRIPE_SECRET_KEY unset), delivering webhooks to this server."""
-    from stripe_emulator import EmulatorServer
-
-    secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
-    webhook_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    emulator = EmulatorServer("127.0.0.1", settings.stripe_emulator_port, webhook_secret=secret,
-                              webhook_url=f"http://{webhook_host}:{port}/webhooks/stripe").start()
-    return emulator, replace(settings, stripe_api_base=emulator.base_url, stripe_webhook_secret=secret)
 
 
 def cmd_serve(args, settings) -> int:
-    import uvicorn
+    from cli.serve import supervise
 
-    from api.app import create_app
-
-    host = args.host or settings.host
-    port = args.port if args.port is not None else settings.port
-    _system(settings).close()  # the database answers before anything else starts
-    emulator = None
-    if settings.uses_emulator:
-        emulator, settings = _start_emulator(settings, host, port)
-    system = _system(settings)
-    system.read_models.start_background()
-    worker = None if args.no_worker else system.worker()
-    app = create_app(system)
-    _announce(settings, host, port, emulator)
-    if worker is not None:
-        worker.start()
-    try:
-        # log_config=None: uvicorn keeps the product's logging (adapters.logging_setup)
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
-                    log_config=None)
-    finally:
-        if worker is not None:
-            worker.stop()
-        system.read_models.stop()
-        if emulator is not None:
-            emulator.stop()
-        system.close()
-    return 0
-
-
-def _announce(settings, host: str, port: int, emulator) -> None:
-    url = f"http://{host}:{port}"
-    lines = [f"checkout-saga API: {url}", f"API docs:          {url}/schema"]
-    if emulator is not None:
-        lines.append(f"Stripe emulator:   {emulator.base_url} (webhooks to {url}/webhooks/stripe)")
-    if settings.keys_generated:
-        lines.append(f"storefront key:    {settings.api_keys[0]}")
-        lines.append(f"admin key:         {settings.admin_keys[0]}")
-        lines.append("(generated for this run; set CHECKOUT_SAGA_API_KEYS / CHECKOUT_SAGA_ADMIN_KEYS to keep them)")
-    fields = {"url": url, "docs": f"{url}/schema",
-              "stripe_emulator": emulator.base_url if emulator is not None else None}
-    _tell(settings, "\n".join(lines), "serving", **fields)
-    if settings.keys_generated and settings.log_format == "json":
-        # the keys of this run are its only way in: printed as the contract says, once
-        log.warning("api_keys_generated", storefront_key=settings.api_keys[0],
-                    admin_key=settings.admin_keys[0],
-                    note="set CHECKOUT_SAGA_API_KEYS / CHECKOUT_SAGA_ADMIN_KEYS to keep them")
+    return supervise(args, settings, _system)
 
 
 def cmd_worker(_args, settings) -> int:
+    from cli.serve import run_worker
+
     system = _system(settings)
-    system.read_models.start_background()
-    worker = system.worker()
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
-    _tell(settings, "checkout-saga worker running", "worker_running")
-    try:
-        worker.run_forever()
-    finally:
-        system.read_models.stop()
-        system.close()
-    return 0
+    tell(settings, "checkout-saga worker running", "worker_running")
+    return run_worker(system)
 
 
 def cmd_reconcile(args, settings) -> int:
@@ -194,9 +126,9 @@ def cmd_stripe_emulator(args, settings) -> int:
 
     port = args.port if args.port is not None else settings.stripe_emulator_port
     secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
-    _tell(settings, f"Stripe emulator: http://{args.host}:{port}\nwebhook secret:  {secret}",
-          "stripe_emulator_announced", url=f"http://{args.host}:{port}", webhook_secret=secret)
-    serve_forever(args.host, port, secret)
+    tell(settings, f"Stripe emulator: http://{args.host}:{port}\nwebhook secret:  {secret}",
+         "stripe_emulator_announced", url=f"http://{args.host}:{port}")
+    serve_forever(args.host, port, secret, args.webhook_url)
     return 0
 
 

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
     ("CHECKOUT_SAGA_DATABASE_URL", "mysql://nope"),
     ("CHECKOUT_SAGA_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nope"),
     ("CHECKOUT_SAGA_LOG_FORMAT", "xml"),
+    ("CHECKOUT_SAGA_WORKERS", "0"),
+    ("CHECKOUT_SAGA_WORKERS", "many"),
 ])
 def test_bad_configuration_stops_serve_with_one_line_naming_the_variable(tmp_path, variable, value):
     env = {**os.environ, "CHECKOUT_SAGA_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", variable: value}

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from structlog.testing import capture_logs
 
-from cli.main import _tell
+from cli.announce import tell as _tell
 
 
 def test_on_a_console_the_line_is_plain_text_for_a_human(capsys):
