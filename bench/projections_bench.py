@@ -26,7 +26,7 @@ from adapters.clock import SystemClock
 from adapters.database import parse_database_url
 from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
-from application.checkout_service import CheckoutService
+from bench.wiring import system_on
 from checkout_saga.commands import CartLine, RefundOrder, StartCheckout
 from checkout_saga.ids import checkout_stream
 from cli import audit
@@ -60,8 +60,8 @@ def _postgres():
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _service(store) -> CheckoutService:
-    service = CheckoutService(store, FakePaymentGateway(), SystemClock(), sleep=lambda _: None)
+def _service(store):
+    service = system_on("sqlite:///:memory:", store, FakePaymentGateway())
     service.catalog.set_seller("acct_1", charges_enabled=True)
     return service
 
@@ -151,7 +151,7 @@ def _rebuild_speed(url: str) -> dict:
 
 def _live_lag(url: str) -> dict:
     store = EventsourcingStore(parse_database_url(url), pool_size=LAG_THREADS + 2)
-    models = ReadModels(parse_database_url(url))
+    models = ReadModels(parse_database_url(url), event_store=store)
     lags: list[float] = []
 
     def heard(_n: int, events: list) -> None:

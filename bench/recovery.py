@@ -23,14 +23,13 @@ import tempfile
 import time
 from datetime import timedelta
 
-from adapters.clock import SystemClock
 from adapters.database import parse_database_url
 from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
 from adapters.read_database import ReadDatabase
-from application.checkout_service import CheckoutService
 from application.due_work import DueWork
 from application.worker import Worker
+from bench.wiring import system_on
 from checkout_saga.checkout import fold_checkout
 from checkout_saga.commands import CartLine, StartCheckout
 from events import checkout as ev
@@ -57,7 +56,7 @@ class _KilledAfterCall:
 
 def _shop(url: str, gateway, ttl: timedelta, units: int):
     store = EventsourcingStore(parse_database_url(url), pool_size=4)
-    service = CheckoutService(store, gateway, SystemClock(), reservation_ttl=ttl)
+    service = system_on(url, store, gateway, reservation_ttl_seconds=int(ttl.total_seconds()))
     service.catalog.set_seller("acct_1", charges_enabled=True)
     for sku in SKUS:
         service.catalog.upsert_product(sku=sku, name=sku, unit_amount=1000, currency="usd",
@@ -78,7 +77,8 @@ def _start(service, n: int, payment_method: str | None) -> None:
 def _worker(url: str, store, service, **kwargs) -> tuple[Worker, ReadDatabase]:
     db = ReadDatabase(parse_database_url(url))
     migrate(db)
-    return Worker(service, DueWork(db, store, **kwargs), owner="bench"), db
+    return Worker(service.checkouts, DueWork(db, store, **kwargs), orders=service.orders,
+                  inbox=service.inbox, owner="bench"), db
 
 
 def _checkouts(store) -> list:

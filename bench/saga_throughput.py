@@ -8,11 +8,10 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from adapters.clock import SystemClock
 from adapters.database import parse_database_url
 from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
-from application.checkout_service import CheckoutService
+from bench.wiring import system_on
 from checkout_saga.commands import CartLine, StartCheckout
 
 CHECKOUTS = 400
@@ -33,7 +32,7 @@ class CountingStore:
 def _measure(url: str, threads: int) -> dict:
     inner = EventsourcingStore(parse_database_url(url), pool_size=threads + 2)
     store = CountingStore(inner)
-    service = CheckoutService(store, FakePaymentGateway(), SystemClock())
+    service = system_on(url, store, FakePaymentGateway())
     service.catalog.set_seller("acct_1", charges_enabled=True)
     skus = [f"SKU-{i}" for i in range(50)]
     for sku in skus:
