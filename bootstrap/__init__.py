@@ -18,12 +18,16 @@ from adapters.stripe_gateway import StripeGatewayConfig, StripePaymentGateway
 from application.catalog_service import CatalogService
 from application.checkout_service import CheckoutService
 from application.command_runner import CommandRunner
+from application.invoicing import ISSUE_CONFLICT_BUDGET, InvoicingService
+from application.order_admin import OrderAdmin
 from application.order_service import OrderService
 from application.payment_effects import PaymentEffects
 from application.stripe_inbox import PaymentEventInbox
 from checkout_saga import ports
+from checkout_saga.pricing import Pricing
 
 RECONCILE_EVERY_SECONDS = 300.0
+INVOICE_SWEEP_SECONDS = 30.0
 
 
 @dataclass
@@ -41,6 +45,8 @@ class System:
     orders: OrderService
     checkouts: CheckoutService
     inbox: PaymentEventInbox
+    invoicing: InvoicingService | None = None
+    order_admin: OrderAdmin | None = None
     _read_models: Any = field(default=None, repr=False)
 
     # --- the read side and background work ----------------------------------------------
@@ -71,6 +77,8 @@ class System:
         metrics = WorkerMetrics(self.metrics.registry)
         reconciler = self.reconciler(counter=discrepancy_counter(self.metrics.registry))
         jobs = {"reconcile": (RECONCILE_EVERY_SECONDS, scheduled(reconciler, RECONCILE_EVERY_SECONDS))}
+        if self.invoicing is not None:
+            jobs["invoices"] = (INVOICE_SWEEP_SECONDS, self.invoicing.sweep)
         return Worker(self.checkouts, DueWork(self.read_models.db, self.store), metrics=metrics,
                       jobs=jobs, **options)
 
@@ -86,6 +94,12 @@ def stripe_gateway(settings: Settings) -> StripePaymentGateway:
     return StripePaymentGateway(StripeGatewayConfig(
         api_key=settings.stripe_secret_key or "sk_test_emulator",
         api_base=settings.stripe_api_base, timeout_seconds=10, max_network_retries=2))
+
+
+def pricing_of(settings: Settings) -> Pricing:
+    return Pricing(default_currency=settings.default_currency, tax_rate=settings.tax_rate,
+                   shipping_amount=settings.shipping_amount,
+                   free_shipping_over=settings.free_shipping_over)
 
 
 def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | None = None,
@@ -104,8 +118,17 @@ def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | Non
     catalog = CatalogService(runner)
     orders = OrderService(runner, catalog, effects)
     checkouts = CheckoutService(runner, catalog, effects,
-                                reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds))
+                                reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
+                                pricing=pricing_of(settings))
     inbox = PaymentEventInbox(checkouts, orders, gateway)
+    # documents get their own runner: a contended number sequence gives up sooner (the sweep
+    # resumes it), and its appends are not followed again
+    invoicing = InvoicingService(
+        CommandRunner(store, clock, observer=observer, conflict_budget=ISSUE_CONFLICT_BUDGET,
+                      **({"sleep": sleep} if sleep is not None else {})), catalog)
+    runner.followers.append(invoicing.after_recorded)
+    order_admin = OrderAdmin(runner, orders, checkouts)
     return System(settings=settings, store=store, gateway=gateway, clock=clock, metrics=metrics,
                   observer=observer, catalog=catalog, orders=orders, checkouts=checkouts,
-                  inbox=inbox, _read_models=read_models)
+                  inbox=inbox, invoicing=invoicing, order_admin=order_admin,
+                  _read_models=read_models)
