@@ -6,14 +6,15 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from api import schemas as s
 from api import views as v
 from api.auth import admin_guard, storefront_guard
 from api.context import idempotency_key, operator_cause, orders_of, read_models_of, strict_query
-from api.openapi import BEARER, RequiredIdempotencyKey, problems_for
+from api.openapi import BEARER, IdempotencyKey, RequiredIdempotencyKey, problems_for
+from api.order_admin import cancel_order
 from api.problems import ApiError
 from api.writes import idempotent_write, strict_body
 from checkout_saga.commands import CartLine, RefundOrder
@@ -65,6 +66,15 @@ class OrderController(Controller):
          responses=problems_for(401, 404))
     def read(self, request: Request, order_id: FromPath[str]) -> s.OrderOut:
         return v.order_out(orders_of(request).get_order(order_id))
+
+    @delete("/{order_id:str}", guards=[admin_guard], status_code=200,
+            responses=problems_for(400, 401, 403, 404, 409, 413, 422))
+    async def cancel(self, request: Request, order_id: FromPath[str],
+                     data: JSONBody[s.CancelOrderIn | None] = None,
+                     idempotency_key_header: IdempotencyKey = None) -> Response[s.OrderOut]:
+        """Cancel an unpaid order: its checkout is cancelled and fully compensated (v2). A paid
+        order is 409 order_paid (refund it instead)."""
+        return await cancel_order(request, order_id, data)
 
     @get("/{order_id:str}/refunds", guards=[storefront_guard], sync_to_thread=True,
          responses=problems_for(401, 404))
