@@ -54,7 +54,10 @@ def sequence_at(last, series="invoice-seq:acct_1:2026"):
         for n in range(1, last + 1)])
 
 
-def issue(order, sequence=None, due=DueDocument(kind=INVOICE), now=NOW):
+AN_INVOICE = DueDocument(kind=INVOICE)
+
+
+def issue(order, sequence=None, due=AN_INVOICE, now=NOW):
     return decide_issue_document(order, due, sequence, seller_id=order.seller_id or "unknown",
                                  seller=None, products={}, now=now)
 
