@@ -44,7 +44,7 @@ log = structlog.get_logger("invoicing")
 
 #: How long issuing one document keeps re-deciding on a contended sequence before leaving
 #: it to the sweep (the command that paid the order is long recorded by then).
-ISSUE_CONFLICT_BUDGET = 5.0
+ISSUE_CONFLICT_BUDGET = 2.0
 _TRIGGERS = (ord_ev.OrderPaid,)
 
 

@@ -18,6 +18,7 @@ BENCHES = {
     "http_load": "bench.http_load:run",
     "projections": "bench.projections_bench:run",
     "recovery": "bench.recovery:run",
+    "invoices": "bench.invoices_bench:run",
 }
 
 
