@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
@@ -49,17 +49,23 @@ class OrderController(Controller):
         self, request: Request, customer_id: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
         created_after: Timestamp = None, created_before: Timestamp = None,
         limit: int = Parameter(default=50, ge=1, le=500), cursor: FromQuery[str | None] = None,
+        fulfillment_status: FromQuery[Literal["unfulfilled", "processing", "shipped", "delivered"]
+                                      | None] = None,
+        seller_id: FromQuery[str | None] = None,
     ) -> s.OrderListOut:
         """Orders from the orders projection, newest first."""
         strict_query(request, "customer_id", "status", "created_after", "created_before",
-                     "limit", "cursor")
+                     "limit", "cursor", "fulfillment_status", "seller_id")
+        v2_filters = {k: v for k, v in (("fulfillment_status", fulfillment_status),
+                                        ("seller_id", seller_id)) if v is not None}
         read_models = read_models_of(request)
         if read_models is None:
             raise ApiError(503, "service_unavailable", "the orders projection is not available")
         rows, next_cursor = read_models.list_orders(
             customer_id=customer_id, status=status,
             created_after=_rfc3339("created_after", created_after),
-            created_before=_rfc3339("created_before", created_before), limit=limit, cursor=cursor)
+            created_before=_rfc3339("created_before", created_before), limit=limit, cursor=cursor,
+            **v2_filters)
         return s.OrderListOut(items=rows, next_cursor=next_cursor)
 
     @get("/{order_id:str}", guards=[storefront_guard], sync_to_thread=True,
