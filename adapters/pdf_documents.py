@@ -28,13 +28,19 @@ def money(amount: int, currency: str) -> str:
     return f"{sign}{SYMBOLS.get(currency, currency.upper() + ' ')}{text}"
 
 
+#: Letters that do not decompose into a Latin-1 base letter.
+_PLAIN = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i",
+                        "Ħ": "H", "ħ": "h", "€": "EUR", "\u2013": "-", "\u2014": "-",
+                        "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def _latin1(text: str | None) -> str:
     """The built-in PDF fonts cover Latin-1: accents are kept, other letters are reduced to
     their base letter, anything else becomes '?'."""
     if not text:
         return ""
     out = []
-    for ch in text:
+    for ch in text.translate(_PLAIN):
         if ch.encode("latin-1", "ignore"):
             out.append(ch)
             continue
