@@ -27,7 +27,7 @@ from checkout_saga import ports
 from checkout_saga.pricing import Pricing
 
 RECONCILE_EVERY_SECONDS = 300.0
-INVOICE_SWEEP_SECONDS = 30.0
+INVOICE_SWEEP_SECONDS = 10.0
 
 
 @dataclass
@@ -78,7 +78,8 @@ class System:
         reconciler = self.reconciler(counter=discrepancy_counter(self.metrics.registry))
         jobs = {"reconcile": (RECONCILE_EVERY_SECONDS, scheduled(reconciler, RECONCILE_EVERY_SECONDS))}
         if self.invoicing is not None:
-            jobs["invoices"] = (INVOICE_SWEEP_SECONDS, self.invoicing.sweep)
+            # at once on start (documents owed since a crash), then now and then
+            jobs["invoices"] = (INVOICE_SWEEP_SECONDS, self.invoicing.sweep, True)
         return Worker(self.checkouts, DueWork(self.read_models.db, self.store), metrics=metrics,
                       jobs=jobs, **options)
 
