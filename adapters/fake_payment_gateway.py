@@ -251,6 +251,7 @@ class FakePaymentGateway:
         return refund
 
 
+    @staticmethod
     def _unexpected(intent: _Intent, action: str) -> ports.PaymentRequestRejectedError:
         return ports.PaymentRequestRejectedError(
             f"You cannot {action} this PaymentIntent because it has a status of {intent.status}.",
