@@ -44,8 +44,12 @@ class Timers:
         self.scheduler.add_job(self._sweep, "date", run_date=max(at, now), id=NEXT_DEADLINE_JOB,
                                replace_existing=True)
 
-    def every(self, job_id: str, seconds: float, fn: Callable[[], None]) -> None:
-        self.scheduler.add_job(fn, "interval", seconds=seconds, id=job_id, replace_existing=True)
+    def every(self, job_id: str, seconds: float, fn: Callable[[], None], *,
+              start_now: bool = False) -> None:
+        """Run ``fn`` every ``seconds`` (the first time at once when ``start_now``)."""
+        first = {"next_run_time": datetime.now(UTC)} if start_now else {}
+        self.scheduler.add_job(fn, "interval", seconds=seconds, id=job_id, replace_existing=True,
+                               **first)
 
     def stop(self) -> None:
         if self.scheduler.running:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.database import DatabaseConfig, DatabaseUrlError, parse_database_url
+from checkout_saga.pricing import parse_rate
 from checkout_saga.saga import DEFAULT_RESERVATION_TTL
 
 
@@ -37,6 +38,11 @@ class Settings:
     stripe_emulator_port: int = 12111
     log_format: str = "json"
     workers: int = field(default_factory=lambda: default_workers())
+    # pricing (CONTRACT §1 v2): fixed into each checkout's first event
+    default_currency: str = "usd"
+    tax_rate: str = "0"
+    shipping_amount: int = 0
+    free_shipping_over: int | None = None
 
     @property
     def uses_emulator(self) -> bool:
@@ -86,6 +92,31 @@ def _keys(env: dict[str, str], name: str) -> tuple[str, ...]:
     return keys
 
 
+_MAX_MONEY = 99_999_999_999
+
+
+def _currency(env: dict[str, str], name: str) -> str:
+    value = env.get(name) or "usd"
+    if len(value) != 3 or not value.isascii() or not value.isalpha() or not value.islower():
+        raise ConfigError(name, f"must be a lower-case ISO 4217 code such as usd, got {value!r}")
+    return value
+
+
+def _rate(env: dict[str, str], name: str) -> str:
+    value = (env.get(name) or "0").strip()
+    try:
+        parse_rate(value)
+    except ValueError as exc:
+        raise ConfigError(name, str(exc)) from None
+    return value
+
+
+def _optional_int(env: dict[str, str], name: str, low: int, high: int) -> int | None:
+    if not env.get(name):
+        return None
+    return _int(env, name, 0, low, high)
+
+
 def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
     env = dict(_read_dotenv(dotenv)) if dotenv is not None else {}
     env.update(os.environ if environ is None else environ)
@@ -123,4 +154,8 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = P
         stripe_emulator_port=_int(env, "CHECKOUT_SAGA_STRIPE_EMULATOR_PORT", 12111, 0, 65535),
         log_format=log_format,
         workers=_int(env, "CHECKOUT_SAGA_WORKERS", default_workers(), 1, 256),
+        default_currency=_currency(env, "CHECKOUT_SAGA_DEFAULT_CURRENCY"),
+        tax_rate=_rate(env, "CHECKOUT_SAGA_TAX_RATE"),
+        shipping_amount=_int(env, "CHECKOUT_SAGA_SHIPPING_AMOUNT", 0, 0, _MAX_MONEY),
+        free_shipping_over=_optional_int(env, "CHECKOUT_SAGA_FREE_SHIPPING_OVER", 0, _MAX_MONEY),
     )

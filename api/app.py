@@ -17,6 +17,7 @@ from api.inventory import InventoryController
 from api.logging import request_logging_middleware
 from api.openapi import COMPONENTS, StrictRequestSchemaPlugin
 from api.ops import OpsController
+from api.order_admin import OrderAdminController
 from api.orders import OrderController
 from api.problems import EXCEPTION_HANDLERS
 from api.webhooks import WebhookController
@@ -34,7 +35,7 @@ def create_app(system: System) -> Litestar:
         "webhook_secret": settings.stripe_webhook_secret,
     })
     return Litestar(
-        route_handlers=[CheckoutController, OrderController, InventoryController, CatalogController,
+        route_handlers=[CheckoutController, OrderController, OrderAdminController, InventoryController, CatalogController,
                         OpsController, WebhookController, healthz, readyz, metrics],
         state=state,
         plugins=[StrictRequestSchemaPlugin()],

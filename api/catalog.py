@@ -8,6 +8,7 @@ from litestar.params import FromPath, JSONBody
 from api import schemas as s
 from api import views as v
 from api.auth import admin_guard
+from api.checkouts import address_of
 from api.context import catalog_of, operator_cause
 from api.openapi import BEARER, IdempotencyKey, problems_for
 from api.problems import ApiError
@@ -46,8 +47,10 @@ class CatalogController(Controller):
         await strict_body(request, s.SellerIn)
 
         def run() -> tuple[int, s.SellerOut]:
-            seller = catalog_of(request).set_seller(seller_id, charges_enabled=data.charges_enabled,
-                                                    cause=operator_cause(request))
+            seller = catalog_of(request).set_seller(
+                seller_id, charges_enabled=data.charges_enabled, cause=operator_cause(request),
+                name=data.name, address=address_of(data.address), tax_id=data.tax_id,
+                email=data.email)
             return 200, v.seller_out(seller)
 
         return await idempotent_write(request, f"seller:{seller_id}", run)

@@ -13,8 +13,16 @@ from api.openapi import BEARER, IdempotencyKey, problems_for
 from api.writes import idempotent_write, strict_body
 from checkout_saga.commands import CartLine, StartCheckout
 from events import codec
+from events.documents import Address
 
 MAX_VERSION = 2**31 - 1
+
+
+def address_of(data: s.AddressIn | None) -> Address | None:
+    if data is None:
+        return None
+    return Address(name=data.name, line1=data.line1, line2=data.line2, city=data.city,
+                   state=data.state, postal_code=data.postal_code, country=data.country)
 
 
 def _start_command(data: s.StartCheckoutIn) -> StartCheckout:
@@ -23,7 +31,9 @@ def _start_command(data: s.StartCheckoutIn) -> StartCheckout:
         checkout_session_id=data.checkout_session_id, currency=data.currency,
         items=tuple(CartLine(sku=line.sku, quantity=line.quantity) for line in data.items),
         customer_id=customer.id, customer_email=customer.email,
-        payment_method=data.payment_method, return_url=data.return_url)
+        payment_method=data.payment_method, return_url=data.return_url,
+        shipping_address=address_of(data.shipping_address),
+        billing_address=address_of(data.billing_address))
 
 
 class CheckoutController(Controller):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from api import schemas as s
 from api import views as v
 from api.auth import admin_guard, storefront_guard
 from api.context import idempotency_key, operator_cause, orders_of, read_models_of, strict_query
-from api.openapi import BEARER, RequiredIdempotencyKey, problems_for
+from api.openapi import BEARER, IdempotencyKey, RequiredIdempotencyKey, problems_for
+from api.order_admin import cancel_order
 from api.problems import ApiError
 from api.writes import idempotent_write, strict_body
 from checkout_saga.commands import CartLine, RefundOrder
@@ -48,23 +49,38 @@ class OrderController(Controller):
         self, request: Request, customer_id: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
         created_after: Timestamp = None, created_before: Timestamp = None,
         limit: int = Parameter(default=50, ge=1, le=500), cursor: FromQuery[str | None] = None,
+        fulfillment_status: FromQuery[Literal["unfulfilled", "processing", "shipped", "delivered"]
+                                      | None] = None,
+        seller_id: FromQuery[str | None] = None,
     ) -> s.OrderListOut:
         """Orders from the orders projection, newest first."""
         strict_query(request, "customer_id", "status", "created_after", "created_before",
-                     "limit", "cursor")
+                     "limit", "cursor", "fulfillment_status", "seller_id")
+        v2_filters = {k: v for k, v in (("fulfillment_status", fulfillment_status),
+                                        ("seller_id", seller_id)) if v is not None}
         read_models = read_models_of(request)
         if read_models is None:
             raise ApiError(503, "service_unavailable", "the orders projection is not available")
         rows, next_cursor = read_models.list_orders(
             customer_id=customer_id, status=status,
             created_after=_rfc3339("created_after", created_after),
-            created_before=_rfc3339("created_before", created_before), limit=limit, cursor=cursor)
+            created_before=_rfc3339("created_before", created_before), limit=limit, cursor=cursor,
+            **v2_filters)
         return s.OrderListOut(items=rows, next_cursor=next_cursor)
 
     @get("/{order_id:str}", guards=[storefront_guard], sync_to_thread=True,
          responses=problems_for(401, 404))
     def read(self, request: Request, order_id: FromPath[str]) -> s.OrderOut:
         return v.order_out(orders_of(request).get_order(order_id))
+
+    @delete("/{order_id:str}", guards=[admin_guard], status_code=200,
+            responses=problems_for(400, 401, 403, 404, 409, 413, 422))
+    async def cancel(self, request: Request, order_id: FromPath[str],
+                     data: JSONBody[s.CancelOrderIn | None] = None,
+                     idempotency_key_header: IdempotencyKey = None) -> Response[s.OrderOut]:
+        """Cancel an unpaid order: its checkout is cancelled and fully compensated (v2). A paid
+        order is 409 order_paid (refund it instead)."""
+        return await cancel_order(request, order_id, data)
 
     @get("/{order_id:str}/refunds", guards=[storefront_guard], sync_to_thread=True,
          responses=problems_for(401, 404))

@@ -148,7 +148,9 @@ def validation_errors(exc: ValidationException) -> list[dict[str, str]]:
             continue
         missing = re.search(r"Object missing required field `([^`]*)`", message)
         if missing:
-            field = f"{path.lstrip('.')}.{missing.group(1)}".lstrip(".")
+            # litestar gives the parent as ``key`` (``billing_address``) rather than as a path
+            parent = path.lstrip(".") or (key if key and key != "data" else "")
+            field = f"{parent}.{missing.group(1)}".lstrip(".")
             found.append({"field": field, "message": "is required"})
             continue
         found.append({"field": _field(path, key if key and key != "data" else None),

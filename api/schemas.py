@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from checkout_saga.addresses import COUNTRIES
+
 SessionId = Annotated[str, Meta(min_length=8, max_length=128, pattern=r"\A[A-Za-z0-9_-]+\Z")]
 Currency = Annotated[str, Meta(pattern=r"\A[a-z]{3}\Z")]
 Sku = Annotated[str, Meta(min_length=1, max_length=128)]
@@ -15,6 +17,12 @@ Quantity = Annotated[int, Meta(ge=1, le=1000)]
 Money = Annotated[int, Meta(ge=0, le=99_999_999_999)]
 ShortText = Annotated[str, Meta(min_length=1, max_length=255)]
 Note = Annotated[str, Meta(min_length=1, max_length=2000)]
+# not blank: at least one character other than white space
+AddressText = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
+NonBlank = Annotated[str, Meta(min_length=1, max_length=255, pattern=r"\S")]
+CountryCode = Annotated[Literal[tuple(sorted(COUNTRIES))],  # type: ignore[valid-type]
+                        Meta(description="ISO 3166-1 alpha-2 country code, upper-case")]
+Email = Annotated[str, Meta(max_length=320)]
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -34,14 +42,26 @@ class CartLineIn(Request):
     quantity: Quantity
 
 
+class AddressIn(Request, kw_only=True):
+    name: AddressText
+    line1: AddressText
+    line2: AddressText | None = None
+    city: AddressText
+    state: AddressText | None = None
+    postal_code: Annotated[str, Meta(min_length=1, max_length=32, pattern=r"\S")]
+    country: CountryCode
+
+
 class StartCheckoutIn(Request):
     checkout_session_id: SessionId
-    currency: Currency
     items: Annotated[list[CartLineIn], Meta(min_length=1, max_length=100,
                                             description="1-100 lines with distinct SKUs")]
+    currency: Currency | None = None  # default: CHECKOUT_SAGA_DEFAULT_CURRENCY
     customer: CustomerIn | None = None
     payment_method: ShortText | None = None
     return_url: Annotated[str, Meta(max_length=2048)] | None = None
+    shipping_address: AddressIn | None = None
+    billing_address: AddressIn | None = None
 
 
 class ConfirmIn(Request):
@@ -79,7 +99,23 @@ class ProductIn(Request):
 
 
 class SellerIn(Request):
+    """PUT replaces the seller: an optional field left out is cleared."""
+
     charges_enabled: bool
+    name: ShortText | None = None
+    address: AddressIn | None = None
+    tax_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    email: Email | None = None
+
+
+class FulfillmentIn(Request):
+    status: Literal["processing", "shipped", "delivered"]
+    carrier: NonBlank | None = None
+    tracking_number: NonBlank | None = None  # required for shipped
+
+
+class CancelOrderIn(Request):
+    reason: Annotated[str, Meta(max_length=500)] | None = None
 
 
 class ResolveIn(Request):
@@ -95,6 +131,16 @@ class RetryIn(Request):
 
 class Response(msgspec.Struct, kw_only=True):
     """Base of every response body."""
+
+
+class AddressOut(Response, kw_only=True):
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    state: str | None
+    postal_code: str
+    country: str
 
 
 class CustomerOut(Response):
@@ -155,6 +201,8 @@ class CheckoutOut(Response):
     created_at: str
     updated_at: str
     version: int
+    shipping_address: AddressOut | None = None
+    billing_address: AddressOut | None = None
 
 
 class CheckoutEventOut(Response):
@@ -178,6 +226,12 @@ class DisputeOut(Response):
     amount: int
     opened_at: str | None
     closed_at: str | None
+class FulfillmentOut(Response):
+    status: Literal["unfulfilled", "processing", "shipped", "delivered"]
+    carrier: str | None
+    tracking_number: str | None
+    shipped_at: str | None
+    delivered_at: str | None
 
 
 class OrderOut(Response):
@@ -193,6 +247,60 @@ class OrderOut(Response):
     created_at: str
     paid_at: str | None
     dispute: DisputeOut | None = None
+    amount_subtotal: int = 0
+    amount_tax: int = 0
+    amount_shipping: int = 0
+    shipping_address: AddressOut | None = None
+    billing_address: AddressOut | None = None
+    invoice_number: str | None = None
+    fulfillment: FulfillmentOut | None = None
+
+
+class SellerPartyOut(Response):
+    seller_id: str
+    name: str | None
+    address: AddressOut | None
+    tax_id: str | None
+    email: str | None
+
+
+class BuyerOut(Response):
+    customer_id: str | None
+    email: str | None
+    name: str | None
+    address: AddressOut | None
+
+
+class InvoiceLineOut(Response):
+    sku: str
+    name: str
+    quantity: int
+    unit_amount: int
+    amount: int
+
+
+class CreditNoteOut(Response):
+    credit_note_number: str
+    refund_id: str
+    amount: int
+    issued_at: str
+
+
+class InvoiceOut(Response):
+    invoice_number: str
+    order_id: str
+    order_number: str
+    issued_at: str
+    seller: SellerPartyOut
+    buyer: BuyerOut
+    lines: list[InvoiceLineOut]
+    currency: str
+    amount_subtotal: int
+    amount_tax: int
+    amount_shipping: int
+    amount_total: int
+    tax_rate: str | None
+    credit_notes: list[CreditNoteOut]
 
 
 class OrderListOut(Response):
@@ -237,6 +345,10 @@ class SellerOut(Response):
     seller_id: str
     charges_enabled: bool
     updated_at: str
+    name: str | None = None
+    address: AddressOut | None = None
+    tax_id: str | None = None
+    email: str | None = None
 
 
 class WebhookAck(Response):

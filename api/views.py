@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from api.schemas import (
+    AddressOut,
+    BuyerOut,
     CheckoutOut,
+    CreditNoteOut,
     CustomerOut,
     DisputeOut,
     FailureOut,
+    FulfillmentOut,
     InventoryOut,
+    InvoiceLineOut,
+    InvoiceOut,
     LineOut,
     NextAction,
     OrderOut,
@@ -19,6 +25,7 @@ from api.schemas import (
     ProductOut,
     RefundOut,
     SellerOut,
+    SellerPartyOut,
 )
 
 
@@ -69,6 +76,8 @@ def checkout_out(s) -> CheckoutOut:
         created_at=rfc3339(s.created_at),
         updated_at=rfc3339(s.updated_at),
         version=s.version,
+        shipping_address=address_out(s.shipping_address),
+        billing_address=address_out(s.billing_address),
     )
 
 
@@ -78,6 +87,47 @@ def order_out(o) -> OrderOut:
         customer_id=o.customer_id, status=o.status, currency=o.currency,
         amount_total=o.amount_total, amount_refunded=o.amount_refunded, items=_lines(o.items),
         created_at=rfc3339(o.created_at), paid_at=rfc3339(o.paid_at), dispute=_dispute(o.dispute),
+        amount_subtotal=o.amount_subtotal, amount_tax=o.amount_tax,
+        amount_shipping=o.amount_shipping, shipping_address=address_out(o.shipping_address),
+        billing_address=address_out(o.billing_address),
+        invoice_number=o.invoice.invoice_number if o.invoice else None,
+        fulfillment=fulfillment_out(o.fulfillment),
+    )
+
+
+def address_out(a) -> AddressOut | None:
+    if a is None:
+        return None
+    return AddressOut(name=a.name, line1=a.line1, line2=a.line2, city=a.city, state=a.state,
+                      postal_code=a.postal_code, country=a.country)
+
+
+def fulfillment_out(f) -> FulfillmentOut:
+    return FulfillmentOut(status=f.status, carrier=f.carrier, tracking_number=f.tracking_number,
+                          shipped_at=rfc3339(f.shipped_at), delivered_at=rfc3339(f.delivered_at))
+
+
+def invoice_out(o, invoice) -> InvoiceOut:
+    seller, buyer = invoice.seller, invoice.buyer
+    notes = sorted(o.credit_notes.values(), key=lambda n: n.credit_note_number)
+    return InvoiceOut(
+        invoice_number=invoice.invoice_number, order_id=o.order_id, order_number=o.order_number,
+        issued_at=rfc3339(invoice.issued_at),
+        seller=SellerPartyOut(seller_id=seller.seller_id, name=seller.name,
+                              address=address_out(seller.address), tax_id=seller.tax_id,
+                              email=seller.email),
+        buyer=BuyerOut(customer_id=buyer.customer_id, email=buyer.email,
+                       name=buyer.address.name if buyer.address else None,
+                       address=address_out(buyer.address)),
+        lines=[InvoiceLineOut(sku=line.sku, name=line.name, quantity=line.quantity,
+                              unit_amount=line.unit_amount, amount=line.amount)
+               for line in invoice.lines],
+        currency=invoice.currency, amount_subtotal=invoice.amount_subtotal,
+        amount_tax=invoice.amount_tax, amount_shipping=invoice.amount_shipping,
+        amount_total=invoice.amount_total, tax_rate=invoice.tax_rate,
+        credit_notes=[CreditNoteOut(credit_note_number=n.credit_note_number,
+                                    refund_id=n.refund_id, amount=n.amount,
+                                    issued_at=rfc3339(n.issued_at)) for n in notes],
     )
 
 
@@ -109,4 +159,5 @@ def product_out(p) -> ProductOut:
 
 def seller_out(s) -> SellerOut:
     return SellerOut(seller_id=s.seller_id, charges_enabled=s.charges_enabled,
-                     updated_at=rfc3339(s.updated_at))
+                     updated_at=rfc3339(s.updated_at), name=s.name,
+                     address=address_out(s.address), tax_id=s.tax_id, email=s.email)

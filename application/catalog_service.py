@@ -47,10 +47,13 @@ class CatalogService:
         return self.get_product(sku)
 
     def set_seller(self, seller_id: str, *, charges_enabled: bool,
-                   cause: Cause | None = None) -> SellerState:
+                   cause: Cause | None = None, **invoice_fields) -> SellerState:
+        """Replace the seller; ``invoice_fields`` (name, address, tax_id, email) left out
+        are cleared."""
         self.runner.decide_and_append(
             "set_seller", lambda: self.get_seller(seller_id),
             lambda current: decide_set_seller(current, seller_id=seller_id,
                                               charges_enabled=charges_enabled,
-                                              now=self.clock.now(), cause=cause))
+                                              now=self.clock.now(), cause=cause,
+                                              **invoice_fields))
         return self.get_seller(seller_id)

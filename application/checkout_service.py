@@ -35,6 +35,7 @@ from checkout_saga.ids import (
     parse_prefixed,
 )
 from checkout_saga.order import fold_order
+from checkout_saga.pricing import Pricing
 from checkout_saga.saga import DEFAULT_RESERVATION_TTL, decide_start, next_effect
 from checkout_saga.saga_context import SagaContext
 from events.base import Cause
@@ -62,13 +63,15 @@ class StartResult:
 
 class CheckoutService:
     def __init__(self, runner: CommandRunner, catalog: CatalogService, effects: PaymentEffects, *,
-                 reservation_ttl: timedelta = DEFAULT_RESERVATION_TTL) -> None:
+                 reservation_ttl: timedelta = DEFAULT_RESERVATION_TTL,
+                 pricing: Pricing | None = None) -> None:
         self.runner = runner
         self.store = runner.store
         self.clock = runner.clock
         self.catalog = catalog
         self.effects = effects
         self.reservation_ttl = reservation_ttl
+        self.pricing = pricing or Pricing()
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -105,7 +108,7 @@ class CheckoutService:
                        for p in products.values() if p}
             return decide_start(cmd, ctx.checkout, products, sellers, ctx.inventory, stream_id=sid,
                                 now=self.clock.now(), reservation_ttl=self.reservation_ttl,
-                                cause=cause)
+                                cause=cause, pricing=self.pricing)
 
         decision, ctx = self._decide_in_context("start_checkout", load, decide)
         created = bool(decision.events)

@@ -45,10 +45,17 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from application.stream_locks import StreamLocks
+import structlog
+
 from checkout_saga import errors, ports
 from checkout_saga.decision import Decision, backoff
 
 C = TypeVar("C")
+log = structlog.get_logger("command_runner")
+
+#: Something to do after events were recorded (e.g. issue an invoice once an order is paid).
+#: It runs after the command's append succeeded and can never undo or fail that command.
+Follower = Callable[[list], None]
 
 #: How long one command keeps re-deciding after conflicts before it gives up with
 #: ``concurrency_conflict``. Generous: a conflict means someone else made progress.
@@ -69,6 +76,7 @@ class CommandRunner:
         self._sleep = sleep
         self._monotonic = monotonic
         self.locks = StreamLocks()
+        self.followers: list[Follower] = []
 
     def decide_and_append(self, operation: str, load: Callable[[], C],
                           decide: Callable[[C], Decision], *,
@@ -122,6 +130,15 @@ class CommandRunner:
         if decision.events:
             self.store.append(decision.events)
             self.observer.events_recorded(decision.events)
+            self._follow(decision.events)
+
+    def _follow(self, events: list) -> None:
+        for follower in list(self.followers):
+            try:
+                follower(events)
+            except Exception as exc:  # a follow-up left undone is resumed later, never raised
+                log.warning("follow_up_failed", follower=getattr(follower, "__qualname__", "?"),
+                            error_type=type(exc).__name__, error=str(exc)[:300])
 
 
 def _conflict_delay(operation: str, attempt: int) -> float:

@@ -54,7 +54,7 @@ class WorkerMetrics:
 class Worker:
     def __init__(self, checkouts: CheckoutService, due_work: DueWork, *, metrics: WorkerMetrics | None = None,
                  interval: float = SWEEP_INTERVAL_SECONDS, owner: str | None = None,
-                 jobs: dict[str, tuple[float, Callable[[], None]]] | None = None,
+                 jobs: dict[str, tuple] | None = None,
                  orders: OrderService | None = None, inbox: PaymentEventInbox | None = None) -> None:
         self.checkouts = checkouts
         self.orders = orders  # resumes refunds whose Stripe outcome never came
@@ -165,8 +165,8 @@ class Worker:
 
     def start(self) -> None:
         self.due_work.ensure()
-        for job_id, (seconds, fn) in self.jobs.items():
-            self.timers.every(job_id, seconds, _logged(job_id, fn))
+        for job_id, (seconds, fn, *start_now) in self.jobs.items():  # (seconds, fn[, start_now])
+            self.timers.every(job_id, seconds, _logged(job_id, fn), start_now=any(start_now))
         self.timers.start()
         log.info("worker_started", worker=self.owner)
 

@@ -18,13 +18,17 @@ from adapters.stripe_gateway import StripeGatewayConfig, StripePaymentGateway
 from application.catalog_service import CatalogService
 from application.checkout_service import CheckoutService
 from application.command_runner import CommandRunner
+from application.invoicing import ISSUE_CONFLICT_BUDGET, InvoicingService
+from application.order_admin import OrderAdmin
 from application.order_service import OrderService
 from application.payment_effects import PaymentEffects
 from application.stripe_inbox import PaymentEventInbox
 from checkout_saga import ports
+from checkout_saga.pricing import Pricing
 
 RECONCILE_EVERY_SECONDS = 300.0
 PURGE_EVERY_SECONDS = 3600.0
+INVOICE_SWEEP_SECONDS = 10.0
 
 
 @dataclass
@@ -42,6 +46,8 @@ class System:
     orders: OrderService
     checkouts: CheckoutService
     inbox: PaymentEventInbox
+    invoicing: InvoicingService | None = None
+    order_admin: OrderAdmin | None = None
     _read_models: Any = field(default=None, repr=False)
     _idempotency_records: Any = field(default=None, repr=False)
 
@@ -89,6 +95,9 @@ class System:
             "purge_idempotency_keys": (PURGE_EVERY_SECONDS,
                                        scheduled_purge(self.idempotency_records, self.clock)),
         }
+        if self.invoicing is not None:
+            # at once on start (documents owed since a crash), then now and then
+            jobs["invoices"] = (INVOICE_SWEEP_SECONDS, self.invoicing.sweep, True)
         options.setdefault("orders", self.orders)
         options.setdefault("inbox", self.inbox)
         return Worker(self.checkouts, DueWork(self.read_models.db, self.store), metrics=metrics,
@@ -110,6 +119,12 @@ def stripe_gateway(settings: Settings) -> StripePaymentGateway:
         api_base=settings.stripe_api_base, timeout_seconds=10, max_network_retries=2))
 
 
+def pricing_of(settings: Settings) -> Pricing:
+    return Pricing(default_currency=settings.default_currency, tax_rate=settings.tax_rate,
+                   shipping_amount=settings.shipping_amount,
+                   free_shipping_over=settings.free_shipping_over)
+
+
 def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | None = None,
           clock: ports.Clock | None = None, metrics: Metrics | None = None,
           observer: ports.SagaObserver | None = None, sleep=None,
@@ -126,8 +141,17 @@ def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | Non
     catalog = CatalogService(runner)
     orders = OrderService(runner, catalog, effects)
     checkouts = CheckoutService(runner, catalog, effects,
-                                reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds))
+                                reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
+                                pricing=pricing_of(settings))
     inbox = PaymentEventInbox(checkouts, orders, gateway)
+    # documents get their own runner: a contended number sequence gives up sooner (the sweep
+    # resumes it), and its appends are not followed again
+    invoicing = InvoicingService(
+        CommandRunner(store, clock, observer=observer, conflict_budget=ISSUE_CONFLICT_BUDGET,
+                      **({"sleep": sleep} if sleep is not None else {})), catalog)
+    runner.followers.append(invoicing.after_recorded)
+    order_admin = OrderAdmin(runner, orders, checkouts)
     return System(settings=settings, store=store, gateway=gateway, clock=clock, metrics=metrics,
                   observer=observer, catalog=catalog, orders=orders, checkouts=checkouts,
-                  inbox=inbox, _read_models=read_models)
+                  inbox=inbox, invoicing=invoicing, order_admin=order_admin,
+                  _read_models=read_models)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from checkout_saga.state import State, advanced, make_fold
 from events.catalog import ProductUpserted, SellerUpdated
+from events.documents import Address
 
 
 class ProductState(State, frozen=True, kw_only=True):
@@ -18,6 +19,10 @@ class ProductState(State, frozen=True, kw_only=True):
 class SellerState(State, frozen=True, kw_only=True):
     seller_id: str
     charges_enabled: bool
+    name: str | None = None
+    address: Address | None = None
+    tax_id: str | None = None
+    email: str | None = None
 
 
 def _product_upserted(state: ProductState | None, e: ProductUpserted) -> ProductState:
@@ -41,6 +46,9 @@ def _product_upserted(state: ProductState | None, e: ProductUpserted) -> Product
 
 
 def _seller_updated(state: SellerState | None, e: SellerUpdated) -> SellerState:
+    # a SellerUpdated replaces the seller (PUT): a field it leaves out is cleared
+    fields = dict(charges_enabled=e.charges_enabled, name=e.name, address=e.address,
+                  tax_id=e.tax_id, email=e.email)
     if state is None:
         return SellerState(
             id=e.originator_id,
@@ -48,9 +56,9 @@ def _seller_updated(state: SellerState | None, e: SellerUpdated) -> SellerState:
             created_at=e.occurred_at,
             updated_at=e.occurred_at,
             seller_id=e.seller_id,
-            charges_enabled=e.charges_enabled,
+            **fields,
         )
-    return advanced(state, e, charges_enabled=e.charges_enabled)
+    return advanced(state, e, **fields)
 
 
 fold_product = make_fold({ProductUpserted: _product_upserted})

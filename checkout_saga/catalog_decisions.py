@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from checkout_saga import errors
+from checkout_saga.addresses import address_problems
 from checkout_saga.catalog import ProductState, SellerState
 from checkout_saga.decision import Decision, EventWriter, refusals_as_errors
 from checkout_saga.ids import inventory_stream, product_stream, seller_stream
 from checkout_saga.inventory import InventoryState
 from events.base import Cause
 from events.catalog import ProductUpserted, SellerUpdated
+from events.documents import Address
 from events.inventory import StockAdjusted
 
 MAX_ABS_DELTA = 1_000_000
@@ -47,10 +49,18 @@ def decide_upsert_product(current: ProductState | None, *, sku: str, name: str, 
 
 @refusals_as_errors
 def decide_set_seller(current: SellerState | None, *, seller_id: str, charges_enabled: bool,
-                      now: datetime, cause: Cause | None = None) -> Decision:
+                      now: datetime, cause: Cause | None = None, name: str | None = None,
+                      address: Address | None = None, tax_id: str | None = None,
+                      email: str | None = None) -> Decision:
+    """Replace the seller (PUT): fields left out are cleared."""
     w = EventWriter(now, cause)
-    if current is not None and current.charges_enabled == charges_enabled:
+    problems = address_problems("address", address)
+    if problems:
+        raise errors.ValidationError(problems)
+    fields = dict(charges_enabled=charges_enabled, name=name, address=address, tax_id=tax_id,
+                  email=email)
+    if current is not None and all(getattr(current, k) == v for k, v in fields.items()):
         return w.decision()
     w.emit(seller_stream(seller_id), current.version if current else 0, SellerUpdated,
-           seller_id=seller_id, charges_enabled=charges_enabled)
+           seller_id=seller_id, **fields)
     return w.decision()

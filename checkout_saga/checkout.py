@@ -14,6 +14,7 @@ from checkout_saga.ids import checkout_id_of
 from checkout_saga.state import State, advanced, make_fold
 from events import checkout as ev
 from events.base import LineItem
+from events.documents import Address
 
 TERMINAL = frozenset({"completed", "failed", "cancelled", "expired", "resolved"})
 #: Stripe's final intent statuses: no later observation moves an intent out of them.
@@ -85,6 +86,9 @@ class CheckoutState(State, frozen=True, kw_only=True):
     failure: Failure | None = None
     attention_reason: str | None = None
     resolution_note: str | None = None
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    tax_rate: str | None = None
 
     @property
     def checkout_id(self) -> str:
@@ -135,6 +139,9 @@ def _started(_: CheckoutState | None, e: ev.CheckoutStarted) -> CheckoutState:
         payment_method=e.payment_method,
         return_url=e.return_url,
         expires_at=e.expires_at,
+        shipping_address=e.shipping_address,
+        billing_address=e.billing_address,
+        tax_rate=e.tax_rate,
     )
 
 

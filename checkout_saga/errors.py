@@ -66,6 +66,18 @@ class OrderNotPaidError(DomainError):
     code = "order_not_paid"
 
 
+class OrderPaidError(DomainError):
+    """A paid order cannot be cancelled: refund it instead."""
+
+    code = "order_paid"
+
+
+class InvalidFulfillmentTransitionError(DomainError):
+    """Fulfilment moves forward only (unfulfilled → processing → shipped → delivered)."""
+
+    code = "invalid_fulfillment_transition"
+
+
 class RefundExceedsRemainingError(DomainError):
     code = "refund_exceeds_remaining"
 

@@ -11,10 +11,12 @@ import msgspec
 
 from checkout_saga.checkout import COMPENSATED_TERMINAL, CheckoutState, fold_checkout
 from checkout_saga.inventory import InventoryState, fold_inventory
+from checkout_saga.invoicing import parse_document_number
 from checkout_saga.order import OrderState, fold_order
 from checkout_saga.ports import PaymentIntentSnapshot
 from events import checkout as ev
 from events import inventory as inv_ev
+from events import order as ord_ev
 from events.base import DomainEvent
 
 LIVE_INTENT = frozenset({"requires_payment_method", "requires_confirmation", "requires_action",
@@ -48,7 +50,52 @@ def check_invariants(
     violations += _ended_checkouts(checkouts, inventory, provider_intents or {})
     violations += _refunds(orders)
     violations += _one_per_session(checkouts, kinds["checkout"], provider_intents or {})
+    violations += check_documents(orders, kinds["order"])
     return violations
+
+
+def check_documents(orders: Mapping[UUID, OrderState],
+                    streams: Mapping[UUID, list[DomainEvent]]) -> list[Violation]:
+    """Invariant 8: every paid order has exactly one invoice (and an unpaid one none); per
+    seller and year, invoice and credit-note numbers run 1, 2, 3 … with no gap and no
+    duplicate."""
+    out: list[Violation] = []
+    numbers: dict[tuple[str, str, int], list[tuple[int, str]]] = defaultdict(list)
+    for sid, evs in streams.items():
+        order = orders[sid]
+        invoices = [e for e in evs if isinstance(e, ord_ev.InvoiceIssued)]
+        if order.was_paid and len(invoices) != 1:
+            out.append(Violation(8, f"paid order has {len(invoices)} invoices", (order.order_id,)))
+        elif not order.was_paid and invoices:
+            out.append(Violation(8, f"{order.status} order has an invoice", (order.order_id,)))
+        notes = [e for e in evs if isinstance(e, ord_ev.CreditNoteIssued)]
+        refunds = [e.refund_id for e in notes]
+        if len(set(refunds)) != len(refunds):
+            out.append(Violation(8, "one refund has several credit notes", (order.order_id,)))
+        seller = invoices[0].seller.seller_id if invoices else "-"
+        for e in invoices:
+            _collect_number(numbers, e.seller.seller_id, e.invoice_number, order.order_id, out)
+        for e in notes:
+            _collect_number(numbers, seller, e.credit_note_number, order.order_id, out)
+    for (seller, kind, year), taken in sorted(numbers.items()):
+        got = sorted(n for n, _ in taken)
+        if got != list(range(1, len(got) + 1)):
+            expected = set(range(1, max(got) + 1))
+            gaps = sorted(expected - set(got))[:5]
+            dups = sorted({n for n in got if got.count(n) > 1})[:5]
+            out.append(Violation(8, f"{kind} numbers of {seller} in {year} are not 1..{len(got)}: "
+                                    f"gaps {gaps}, duplicates {dups}",
+                                 tuple(sorted({o for _, o in taken}))[:10]))
+    return out
+
+
+def _collect_number(numbers, seller: str, text: str, order_id: str, out: list[Violation]) -> None:
+    parsed = parse_document_number(text)
+    if parsed is None:
+        out.append(Violation(8, f"malformed document number {text!r}", (order_id,)))
+        return
+    kind, year, number = parsed
+    numbers[(seller, kind, year)].append((number, order_id))
 
 
 def _stock(streams: Mapping[UUID, list[DomainEvent]]) -> list[Violation]:

@@ -9,9 +9,13 @@ import msgspec
 
 from checkout_saga.state import State, advanced, make_fold
 from events.base import LineItem
+from events.documents import Address, BuyerParty, InvoiceLine, SellerParty
 from events.order import (
+    CreditNoteIssued,
     DisputeClosed,
     DisputeOpened,
+    FulfillmentUpdated,
+    InvoiceIssued,
     OrderCancelled,
     OrderPaid,
     OrderPlaced,
@@ -48,6 +52,36 @@ class DisputeState(msgspec.Struct, frozen=True, kw_only=True):
     closed_at: datetime | None = None
 
 
+class FulfillmentState(msgspec.Struct, frozen=True, kw_only=True):
+    status: str = "unfulfilled"  # unfulfilled | processing | shipped | delivered
+    carrier: str | None = None
+    tracking_number: str | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class InvoiceState(msgspec.Struct, frozen=True, kw_only=True):
+    invoice_number: str
+    issued_at: datetime
+    seller: SellerParty
+    buyer: BuyerParty
+    lines: tuple[InvoiceLine, ...]
+    currency: str
+    amount_subtotal: int
+    amount_tax: int
+    amount_shipping: int
+    amount_total: int
+    tax_rate: str | None = None
+
+
+class CreditNoteState(msgspec.Struct, frozen=True, kw_only=True):
+    credit_note_number: str
+    refund_id: str
+    amount: int
+    issued_at: datetime
+    invoice_number: str
+
+
 class OrderState(State, frozen=True, kw_only=True):
     order_id: str
     order_number: str
@@ -64,6 +98,22 @@ class OrderState(State, frozen=True, kw_only=True):
     cancelled_at: datetime | None = None
     refunds: dict[str, RefundState] = {}
     disputes: dict[str, DisputeState] = {}
+    amount_subtotal: int = 0
+    amount_tax: int = 0
+    amount_shipping: int = 0
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    customer_email: str | None = None
+    seller_id: str | None = None
+    tax_rate: str | None = None
+    fulfillment: FulfillmentState = FulfillmentState()
+    invoice: InvoiceState | None = None
+    credit_notes: dict[str, CreditNoteState] = {}  # by refund id
+
+    @property
+    def was_paid(self) -> bool:
+        """Paid at some point (refunds included): such an order has exactly one invoice."""
+        return self.status in ("paid", "partially_refunded", "refunded")
 
     @property
     def amount_refunded(self) -> int:
@@ -118,6 +168,14 @@ def _placed(_: OrderState | None, e: OrderPlaced) -> OrderState:
         currency=e.currency,
         items=tuple(e.items),
         amount_total=e.amount_total,
+        amount_subtotal=e.amount_total if e.amount_subtotal is None else e.amount_subtotal,
+        amount_tax=e.amount_tax,
+        amount_shipping=e.amount_shipping,
+        shipping_address=e.shipping_address,
+        billing_address=e.billing_address,
+        customer_email=e.customer_email,
+        seller_id=e.seller_id,
+        tax_rate=e.tax_rate,
     )
 
 
@@ -223,6 +281,36 @@ def _dispute_closed(s: OrderState, e: DisputeClosed) -> OrderState:
     return advanced(s, e, disputes=disputes)
 
 
+def _fulfillment_updated(s: OrderState, e: FulfillmentUpdated) -> OrderState:
+    f = s.fulfillment
+    fulfillment = msgspec.structs.replace(
+        f,
+        status=e.status,
+        carrier=e.carrier or f.carrier,
+        tracking_number=e.tracking_number or f.tracking_number,
+        shipped_at=e.occurred_at if e.status == "shipped" else f.shipped_at,
+        delivered_at=e.occurred_at if e.status == "delivered" else f.delivered_at,
+    )
+    return advanced(s, e, fulfillment=fulfillment)
+
+
+def _invoice_issued(s: OrderState, e: InvoiceIssued) -> OrderState:
+    invoice = InvoiceState(
+        invoice_number=e.invoice_number, issued_at=e.occurred_at, seller=e.seller, buyer=e.buyer,
+        lines=tuple(e.lines), currency=e.currency, amount_subtotal=e.amount_subtotal,
+        amount_tax=e.amount_tax, amount_shipping=e.amount_shipping, amount_total=e.amount_total,
+        tax_rate=e.tax_rate)
+    return advanced(s, e, invoice=invoice)
+
+
+def _credit_note_issued(s: OrderState, e: CreditNoteIssued) -> OrderState:
+    notes = dict(s.credit_notes)
+    notes[e.refund_id] = CreditNoteState(
+        credit_note_number=e.credit_note_number, refund_id=e.refund_id, amount=e.amount,
+        issued_at=e.occurred_at, invoice_number=e.invoice_number)
+    return advanced(s, e, credit_notes=notes)
+
+
 fold_order = make_fold(
     {
         OrderPlaced: _placed,
@@ -235,5 +323,8 @@ fold_order = make_fold(
         RefundRecordedExternally: _refund_external,
         DisputeOpened: _dispute_opened,
         DisputeClosed: _dispute_closed,
+        FulfillmentUpdated: _fulfillment_updated,
+        InvoiceIssued: _invoice_issued,
+        CreditNoteIssued: _credit_note_issued,
     }
 )

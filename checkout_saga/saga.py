@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+import msgspec
+
 from checkout_saga import effects as fx
 from checkout_saga import errors
 from checkout_saga.catalog import ProductState, SellerState
@@ -25,6 +27,7 @@ from checkout_saga.ids import (
     step_key,
 )
 from checkout_saga.inventory import InventoryState
+from checkout_saga.pricing import Pricing
 from checkout_saga.validation import validate_start
 from events import checkout as ev
 from events import inventory as inv_ev
@@ -50,19 +53,25 @@ def decide_start(
     now: datetime,
     reservation_ttl: timedelta,
     cause: Cause | None = None,
+    pricing: Pricing | None = None,
 ) -> Decision:
-    """Reserve every line (or refuse), place the order and ask for the payment intent."""
+    """Reserve every line (or refuse), place the order and ask for the payment intent. Tax,
+    shipping and the default currency come from ``pricing`` and are fixed in the first event."""
+    pricing = pricing or Pricing()
     validate_start(cmd)
+    fingerprint = cmd.fingerprint()  # of the request as sent, before defaults are filled in
     if existing is not None:
-        if existing.request_fingerprint != cmd.fingerprint():
+        if existing.request_fingerprint != fingerprint:
             raise errors.IdempotencyConflictError(
                 "checkout_session_id was already used with a different body",
                 checkout_id=existing.checkout_id,
             )
         return Decision(effects=_next(existing, now))
+    if cmd.currency is None:
+        cmd = msgspec.structs.replace(cmd, currency=pricing.default_currency)
     lines = _priced_lines(cmd, products)
     w = EventWriter(now, cause)
-    s = _started_state(w, cmd, stream_id, lines, now + reservation_ttl)
+    s = _started_state(w, cmd, fingerprint, stream_id, lines, now + reservation_ttl, pricing)
     if not _sellers_can_accept(cmd, products, sellers):
         error = errors.SellerCannotAcceptPaymentsError(
             "the seller cannot accept payments yet", checkout_id=s.checkout_id)
@@ -73,7 +82,7 @@ def decide_start(
              for line in lines if _available(inventory, line.sku) < line.quantity]
     if short:
         return _refuse(w, s, short)
-    s = _reserve_and_place_order(w, s, cmd, lines, inventory)
+    s = _reserve_and_place_order(w, s, cmd, lines, inventory, _seller_of(cmd, products))
     s = w.checkout(s, ev.PaymentStepRequested, step="create_intent",
                    idempotency_key=step_key(s.checkout_id, "create_intent"),
                    payment_method=cmd.payment_method, return_url=cmd.return_url)
@@ -91,7 +100,7 @@ def _refuse(w: EventWriter, s: CheckoutState, short: list[ev.ShortLine]) -> Deci
 
 
 def _reserve_and_place_order(w: EventWriter, s: CheckoutState, cmd: StartCheckout,
-                             lines: list[LineItem], inventory) -> CheckoutState:
+                             lines: list[LineItem], inventory, seller_id: str | None) -> CheckoutState:
     for line in lines:
         item = inventory.get(line.sku)
         w.emit(item.id if item else inventory_stream(line.sku), item.version if item else 0,
@@ -102,20 +111,31 @@ def _reserve_and_place_order(w: EventWriter, s: CheckoutState, cmd: StartCheckou
     order_id, order_number = order_id_of(order_sid), order_number_for(order_sid, w.now.year)
     w.emit(order_sid, 0, ord_ev.OrderPlaced, order_id=order_id, order_number=order_number,
            checkout_id=s.checkout_id, customer_id=cmd.customer_id, currency=cmd.currency,
-           items=list(lines), amount_total=s.amount_total)
+           items=list(lines), amount_total=s.amount_total, amount_subtotal=s.amount_subtotal,
+           amount_tax=s.amount_tax, amount_shipping=s.amount_shipping,
+           shipping_address=s.shipping_address, billing_address=s.billing_address,
+           customer_email=cmd.customer_email, seller_id=seller_id, tax_rate=s.tax_rate)
     return w.checkout(s, ev.OrderAttached, order_id=order_id, order_number=order_number)
 
 
-def _started_state(w, cmd, stream_id, lines, expires_at) -> CheckoutState:
-    subtotal = sum(line.quantity * line.unit_amount for line in lines)
+def _started_state(w, cmd, fingerprint, stream_id, lines, expires_at, pricing) -> CheckoutState:
+    amounts = pricing.quote(sum(line.quantity * line.unit_amount for line in lines))
     event = w.emit(stream_id, 0, ev.CheckoutStarted,
                    checkout_session_id=cmd.checkout_session_id,
-                   request_fingerprint=cmd.fingerprint(), customer_id=cmd.customer_id,
+                   request_fingerprint=fingerprint, customer_id=cmd.customer_id,
                    customer_email=cmd.customer_email, currency=cmd.currency, items=list(lines),
-                   amount_subtotal=subtotal, amount_total=subtotal,
+                   amount_subtotal=amounts.subtotal, amount_tax=amounts.tax,
+                   amount_shipping=amounts.shipping, amount_total=amounts.total,
                    payment_method=cmd.payment_method, return_url=cmd.return_url,
-                   expires_at=expires_at)
+                   expires_at=expires_at, shipping_address=cmd.shipping_address,
+                   billing_address=cmd.billing_address, tax_rate=pricing.tax_rate)
     return fold_checkout(None, [event])
+
+
+def _seller_of(cmd: StartCheckout, products: Mapping[str, ProductState | None]) -> str | None:
+    """The order's seller: the seller of its first line (invoices are numbered per seller)."""
+    product = products.get(cmd.items[0].sku) if cmd.items else None
+    return product.seller_id if product else None
 
 
 def _priced_lines(cmd: StartCheckout, products: Mapping[str, ProductState | None]) -> list[LineItem]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from checkout_saga.addresses import address_problems
 from checkout_saga.commands import StartCheckout
 from checkout_saga.errors import ValidationError
 
@@ -17,7 +18,7 @@ def validate_start(cmd: StartCheckout) -> None:
     problems: list[tuple[str, str]] = []
     if not SESSION_ID.fullmatch(cmd.checkout_session_id or ""):
         problems.append(("checkout_session_id", "must be 8-128 characters of A-Z a-z 0-9 _ -"))
-    if not CURRENCY.fullmatch(cmd.currency or ""):
+    if cmd.currency is not None and not CURRENCY.fullmatch(cmd.currency):
         problems.append(("currency", "must be a lower-case ISO 4217 code"))
     if not cmd.items:
         problems.append(("items", "must have at least one line"))
@@ -32,5 +33,7 @@ def validate_start(cmd: StartCheckout) -> None:
         seen.add(line.sku)
         if not 1 <= line.quantity <= MAX_QUANTITY:
             problems.append((f"items[{i}].quantity", f"must be between 1 and {MAX_QUANTITY}"))
+    problems += address_problems("shipping_address", cmd.shipping_address)
+    problems += address_problems("billing_address", cmd.billing_address)
     if problems:
         raise ValidationError(problems)

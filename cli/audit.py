@@ -1,5 +1,5 @@
 """``checkout-saga audit show CHECKOUT_ID [--at-version N] [--at-time ISO] [--json]`` and
-``checkout-saga audit verify`` (CONTRACT §5, invariants 1–7)."""
+``checkout-saga audit verify`` (CONTRACT §5, invariants 1–8)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from checkout_saga.checkout import fold_checkout
 from checkout_saga.ids import CHECKOUT_PREFIX, checkout_stream, parse_prefixed
 from checkout_saga.invariants import Violation, check_invariants, streams_by_kind
 from checkout_saga.inventory import fold_inventory
+from checkout_saga.invoicing import fold_sequence
 from checkout_saga.order import fold_order
 from events import codec
 from projections.consistency import read_models_equal_replay
 
-FOLDS = {"checkout": fold_checkout, "order": fold_order, "inventory": fold_inventory}
+FOLDS = {"checkout": fold_checkout, "order": fold_order, "inventory": fold_inventory,
+         "numbering": fold_sequence}
 _LONG = 120
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from events.base import DomainEvent
+from events.documents import Address
 
 
 class ProductUpserted(DomainEvent, frozen=True, kw_only=True):
@@ -17,3 +18,8 @@ class ProductUpserted(DomainEvent, frozen=True, kw_only=True):
 class SellerUpdated(DomainEvent, frozen=True, kw_only=True):
     seller_id: str
     charges_enabled: bool
+    # v2: the seller as invoices show it (absent in older events: unknown)
+    name: str | None = None
+    address: Address | None = None
+    tax_id: str | None = None
+    email: str | None = None

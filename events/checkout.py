@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import msgspec
 
 from events.base import DomainEvent, LineItem, Upcaster
+from events.documents import Address
 
 
 def _customer_string_to_fields(payload: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +33,10 @@ class CheckoutStarted(DomainEvent, frozen=True, kw_only=True):
     payment_method: str | None = None
     return_url: str | None = None
     expires_at: datetime
+    # v2 order surface (issue 11): absent in events recorded before it, read as None
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    tax_rate: str | None = None  # the policy's rate (decimal text) the tax was computed with
 
     schema_version: ClassVar[int] = 2
     upcasters: ClassVar[dict[int, Upcaster]] = {1: _customer_string_to_fields}

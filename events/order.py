@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from events.base import DomainEvent, LineItem
+from events.documents import Address, BuyerParty, InvoiceLine, SellerParty
 
 
 class OrderPlaced(DomainEvent, frozen=True, kw_only=True):
@@ -13,6 +14,16 @@ class OrderPlaced(DomainEvent, frozen=True, kw_only=True):
     currency: str
     items: list[LineItem]
     amount_total: int
+    # v2 order surface (issue 11): absent in older events (subtotal then = total, no tax,
+    # no shipping, no addresses, seller unknown)
+    amount_subtotal: int | None = None
+    amount_tax: int = 0
+    amount_shipping: int = 0
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    customer_email: str | None = None
+    seller_id: str | None = None
+    tax_rate: str | None = None
 
 
 class OrderPaid(DomainEvent, frozen=True, kw_only=True):
@@ -76,3 +87,37 @@ class DisputeOpened(DomainEvent, frozen=True, kw_only=True):
 class DisputeClosed(DomainEvent, frozen=True, kw_only=True):
     dispute_id: str
     status: str
+
+
+class FulfillmentUpdated(DomainEvent, frozen=True, kw_only=True):
+    """The order moved forward in fulfilment (processing, shipped, delivered); the cause
+    names the operator who moved it."""
+
+    status: str
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+
+class InvoiceIssued(DomainEvent, frozen=True, kw_only=True):
+    """The order's invoice, appended atomically with the ``NumberAllocated`` of its number
+    on the seller's sequence stream for the year. Everything on it is a snapshot."""
+
+    invoice_number: str
+    seller: SellerParty
+    buyer: BuyerParty
+    lines: list[InvoiceLine]
+    currency: str
+    amount_subtotal: int
+    amount_tax: int
+    amount_shipping: int
+    amount_total: int
+    tax_rate: str | None = None
+
+
+class CreditNoteIssued(DomainEvent, frozen=True, kw_only=True):
+    """A credit note for a succeeded refund, numbered like invoices on its own sequence."""
+
+    credit_note_number: str
+    refund_id: str
+    amount: int
+    invoice_number: str

@@ -22,9 +22,10 @@ _ADVISORY_KEY = 7_261_113_001
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "read_models", [schema.TRACKING,
-                        *[s for name in schema.TABLE_NAMES for s in schema.create_all(name)]]),
+                        *[s for name in schema.TABLE_NAMES for s in schema.create_all_v1(name)]]),
     (601, "due_work", schema.DUE_WORK),
     (602, "reconciliation_reports", schema.RECONCILIATION_REPORTS),
+    (1101, "orders_v2", schema.ORDERS_V2),
 ]
 
 _BOOKKEEPING = """CREATE TABLE IF NOT EXISTS schema_migrations (

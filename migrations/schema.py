@@ -6,13 +6,25 @@ from __future__ import annotations
 TRACKING = """CREATE TABLE IF NOT EXISTS projection_tracking (
     name TEXT PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)"""
 
-_TABLES: dict[str, str] = {
-    "orders": """(
+_ORDERS_V1 = """
         order_id TEXT PRIMARY KEY, order_number TEXT NOT NULL, checkout_id TEXT NOT NULL,
         customer_id TEXT, status TEXT NOT NULL, currency TEXT NOT NULL,
         amount_total BIGINT NOT NULL, amount_captured BIGINT NOT NULL DEFAULT 0,
         amount_refunded BIGINT NOT NULL DEFAULT 0, refunds TEXT NOT NULL DEFAULT '{}',
-        items TEXT NOT NULL, created_at TEXT NOT NULL, paid_at TEXT, updated_at TEXT NOT NULL)""",
+        items TEXT NOT NULL, created_at TEXT NOT NULL, paid_at TEXT, updated_at TEXT NOT NULL"""
+
+# issue 11: the v2 order surface. Added by migration 1101 to tables made by migration 1; a
+# table made afresh (a shadow rebuild) has them from the start. Rows of orders placed before
+# v2 keep the defaults, which are exactly what their events replay to.
+ORDERS_V2_COLUMNS = (
+    "amount_subtotal BIGINT", "amount_tax BIGINT NOT NULL DEFAULT 0",
+    "amount_shipping BIGINT NOT NULL DEFAULT 0", "shipping_address TEXT", "billing_address TEXT",
+    "seller_id TEXT", "invoice_number TEXT",
+    "fulfillment_status TEXT NOT NULL DEFAULT 'unfulfilled'", "fulfillment TEXT",
+)
+
+_TABLES: dict[str, str] = {
+    "orders": f"({_ORDERS_V1},\n        {', '.join(ORDERS_V2_COLUMNS)})",
     "inventory_levels": """(
         sku TEXT PRIMARY KEY, on_hand BIGINT NOT NULL, reserved BIGINT NOT NULL,
         available BIGINT NOT NULL, sold BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
@@ -28,7 +40,8 @@ _TABLES: dict[str, str] = {
 _INDEXES: dict[str, list[tuple[str, str]]] = {
     "orders": [("customer", "customer_id, created_at DESC, order_id DESC"),
                ("status", "status, created_at DESC, order_id DESC"),
-               ("created", "created_at DESC, order_id DESC")],
+               ("created", "created_at DESC, order_id DESC"),
+               ("fulfillment", "fulfillment_status, created_at DESC, order_id DESC")],
     "inventory_levels": [],
     "payments_ledger": [("checkout", "checkout_id"), ("order", "order_id"),
                         ("intent", "payment_intent_id")],
@@ -54,6 +67,20 @@ def create_indexes(base: str, table: str | None = None) -> list[str]:
 
 def create_all(base: str, table: str | None = None) -> list[str]:
     return [create_table(base, table), *create_indexes(base, table)]
+
+
+def create_all_v1(base: str) -> list[str]:
+    """Migration 1 as it was first shipped (later migrations alter what it made)."""
+    if base != "orders":
+        return create_all(base)
+    v1_indexes = [(s, c) for s, c in _INDEXES["orders"] if s != "fulfillment"]
+    return [f"CREATE TABLE IF NOT EXISTS orders ({_ORDERS_V1})",
+            *[f"CREATE INDEX IF NOT EXISTS orders_{s}_idx ON orders ({c})" for s, c in v1_indexes]]
+
+
+ORDERS_V2 = [f"ALTER TABLE orders ADD COLUMN {column}" for column in ORDERS_V2_COLUMNS] + [
+    "CREATE INDEX IF NOT EXISTS orders_fulfillment_idx "
+    "ON orders (fulfillment_status, created_at DESC, order_id DESC)"]
 
 
 # --- issue 6: timers (due work) and reconciliation reports --------------------------------

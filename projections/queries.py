@@ -39,19 +39,39 @@ def _bound(value: datetime | str | None) -> str | None:
     return ts(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+UNFULFILLED = {"status": "unfulfilled", "carrier": None, "tracking_number": None,
+               "shipped_at": None, "delivered_at": None}
+
+
 def order_view(row: dict) -> dict:
-    items = row["items"]
     view = {k: row[k] for k in ORDER_FIELDS}
-    view["items"] = json.loads(items) if isinstance(items, str) else items
+    view["items"] = _json(row["items"])
     view["created_at"] = rfc3339(row["created_at"])
     view["paid_at"] = rfc3339(row["paid_at"])
+    # v2 (CONTRACT §3.2)
+    subtotal = row.get("amount_subtotal")
+    view["amount_subtotal"] = int(row["amount_total"] if subtotal is None else subtotal)
+    view["amount_tax"] = int(row.get("amount_tax") or 0)
+    view["amount_shipping"] = int(row.get("amount_shipping") or 0)
+    view["shipping_address"] = _json(row.get("shipping_address"))
+    view["billing_address"] = _json(row.get("billing_address"))
+    view["invoice_number"] = row.get("invoice_number")
+    fulfillment = _json(row.get("fulfillment")) or UNFULFILLED
+    view["fulfillment"] = {**fulfillment, "shipped_at": rfc3339(fulfillment.get("shipped_at")),
+                           "delivered_at": rfc3339(fulfillment.get("delivered_at"))}
     return view
 
 
 def list_orders(tx, *, customer_id=None, status=None, created_after=None, created_before=None,
-                limit: int = 50, cursor: str | None = None) -> tuple[list[dict], str | None]:
+                limit: int = 50, cursor: str | None = None, fulfillment_status=None,
+                seller_id=None) -> tuple[list[dict], str | None]:
     where, params = [], []
-    for column, value in (("customer_id", customer_id), ("status", status)):
+    for column, value in (("customer_id", customer_id), ("status", status),
+                          ("fulfillment_status", fulfillment_status), ("seller_id", seller_id)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)

@@ -98,11 +98,13 @@ class ReadModels:
             self._thread = None
 
     def list_orders(self, customer_id=None, status=None, created_after=None, created_before=None,
-                    limit: int = 50, cursor: str | None = None) -> tuple[list[dict], str | None]:
+                    limit: int = 50, cursor: str | None = None,
+                    **v2_filters) -> tuple[list[dict], str | None]:
+        """``v2_filters``: ``fulfillment_status``, ``seller_id``."""
         with self.db.read() as tx:
             return queries.list_orders(tx, customer_id=customer_id, status=status,
                                        created_after=created_after, created_before=created_before,
-                                       limit=limit, cursor=cursor)
+                                       limit=limit, cursor=cursor, **v2_filters)
 
     def list_ops_checkouts(self, status: str | None = None,
                            older_than_seconds: float | None = None) -> list[str]:

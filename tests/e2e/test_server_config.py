@@ -19,6 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
     ("CHECKOUT_SAGA_LOG_FORMAT", "xml"),
     ("CHECKOUT_SAGA_WORKERS", "0"),
     ("CHECKOUT_SAGA_WORKERS", "many"),
+    ("CHECKOUT_SAGA_TAX_RATE", "ten percent"),
+    ("CHECKOUT_SAGA_TAX_RATE", "1.5"),
+    ("CHECKOUT_SAGA_SHIPPING_AMOUNT", "4.99"),
+    ("CHECKOUT_SAGA_FREE_SHIPPING_OVER", "-1"),
+    ("CHECKOUT_SAGA_DEFAULT_CURRENCY", "USD"),
 ])
 def test_bad_configuration_stops_serve_with_one_line_naming_the_variable(tmp_path, variable, value):
     env = {**os.environ, "CHECKOUT_SAGA_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", variable: value}

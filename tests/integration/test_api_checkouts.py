@@ -31,7 +31,8 @@ def test_the_checkout_resource_has_exactly_the_contract_shape(shop_client):
     assert set(body) == {
         "checkout_id", "checkout_session_id", "status", "customer", "currency", "amount_subtotal",
         "amount_tax", "amount_shipping", "amount_total", "items", "order", "payment", "failure",
-        "expires_at", "created_at", "updated_at", "version"}
+        "expires_at", "created_at", "updated_at", "version",
+        "shipping_address", "billing_address"}  # v2
     assert set(body["order"]) == {"order_id", "order_number"}
     assert set(body["payment"]) == {"payment_intent_id", "client_secret", "status", "next_action",
                                     "last_error"}

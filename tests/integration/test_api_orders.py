@@ -23,7 +23,10 @@ def test_a_paid_order_has_the_contract_shape(shop_client):
 
     assert set(body) == {"order_id", "order_number", "checkout_id", "customer_id", "status",
                          "currency", "amount_total", "amount_refunded", "items", "created_at",
-                         "paid_at", "dispute"}
+                         "paid_at", "dispute",
+                         # v2
+                         "amount_subtotal", "amount_tax", "amount_shipping", "shipping_address",
+                         "billing_address", "invoice_number", "fulfillment"}
     assert body["dispute"] is None
     assert (body["status"], body["amount_total"], body["customer_id"]) == ("paid", 3998, "cus_42")
 
