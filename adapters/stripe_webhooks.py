@@ -105,6 +105,11 @@ def _notice(event: Mapping[str, Any]) -> PaymentEventNotice:
             dispute_status=obj.get("status"),
             payment_intent_id=_id_of(obj.get("payment_intent")),
         )
+    if event_type.startswith(("payment_method.", "setup_intent.")):
+        # a detached method names its former customer only in previous_attributes
+        previous = event["data"].get("previous_attributes") or {}
+        customer = _id_of(obj.get("customer")) or _id_of(previous.get("customer"))
+        return PaymentEventNotice(**base, stripe_customer_id=customer)
     if event_type.startswith("charge."):
         return PaymentEventNotice(
             **base,

@@ -11,6 +11,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from api.auth import Keys
 from api.catalog import CatalogController
 from api.checkouts import CheckoutController
+from api.customers import CustomerController
 from api.health import healthz, metrics, readyz
 from api.inventory import InventoryController
 from api.logging import request_logging_middleware
@@ -34,7 +35,8 @@ def create_app(system: System) -> Litestar:
     })
     return Litestar(
         route_handlers=[CheckoutController, OrderController, InventoryController, CatalogController,
-                        OpsController, WebhookController, healthz, readyz, metrics],
+                        OpsController, WebhookController, CustomerController, healthz, readyz,
+                        metrics],
         state=state,
         plugins=[StrictRequestSchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,

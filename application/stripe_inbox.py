@@ -5,9 +5,11 @@ with no effect; one recorded but not applied (a crash in between) is applied aga
 from __future__ import annotations
 
 from application.checkout_service import CheckoutService
+from application.customer_service import CustomerService
 from application.order_service import OrderService
 from checkout_saga import ports
 from checkout_saga.checkout import fold_checkout
+from checkout_saga.customer import SAVED_CARD_EVENTS
 from checkout_saga.decision import EventWriter
 from checkout_saga.errors import ConcurrencyConflictError
 from checkout_saga.ids import CHECKOUT_PREFIX, order_stream, parse_prefixed, stripe_event_stream
@@ -20,12 +22,13 @@ from events.stripe_inbox import StripeEventApplied, StripeEventReceived, StripeE
 
 class PaymentEventInbox:
     def __init__(self, checkouts: CheckoutService, orders: OrderService,
-                 gateway: ports.PaymentGateway) -> None:
+                 gateway: ports.PaymentGateway, customers: CustomerService | None = None) -> None:
         self.store = checkouts.store
         self.clock = checkouts.clock
         self.checkouts = checkouts
         self.orders = orders
         self.gateway = gateway
+        self.customers = customers
 
     def receive(self, notice: ports.PaymentEventNotice, payload: str) -> bool:
         """Record then apply; True when this event was already applied (a duplicate).
@@ -79,6 +82,8 @@ class PaymentEventInbox:
             return self._apply_refund(notice, cause)
         if notice.type.startswith("charge.dispute."):
             return self._apply_dispute(notice, cause)
+        if notice.type in SAVED_CARD_EVENTS and self.customers is not None:
+            return self.customers.apply_notice(notice, cause)
         return "ignored"
 
     def _current_intent(self, notice: ports.PaymentEventNotice) -> ports.PaymentIntentSnapshot | None:

@@ -18,6 +18,7 @@ from adapters.stripe_gateway import StripeGatewayConfig, StripePaymentGateway
 from application.catalog_service import CatalogService
 from application.checkout_service import CheckoutService
 from application.command_runner import CommandRunner
+from application.customer_service import CustomerService
 from application.order_service import OrderService
 from application.payment_effects import PaymentEffects
 from application.stripe_inbox import PaymentEventInbox
@@ -41,6 +42,7 @@ class System:
     orders: OrderService
     checkouts: CheckoutService
     inbox: PaymentEventInbox
+    customers: CustomerService
     _read_models: Any = field(default=None, repr=False)
 
     # --- the read side and background work ----------------------------------------------
@@ -105,7 +107,8 @@ def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | Non
     orders = OrderService(runner, catalog, effects)
     checkouts = CheckoutService(runner, catalog, effects,
                                 reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds))
-    inbox = PaymentEventInbox(checkouts, orders, gateway)
+    customers = CustomerService(runner, gateway)
+    inbox = PaymentEventInbox(checkouts, orders, gateway, customers)
     return System(settings=settings, store=store, gateway=gateway, clock=clock, metrics=metrics,
                   observer=observer, catalog=catalog, orders=orders, checkouts=checkouts,
-                  inbox=inbox, _read_models=read_models)
+                  inbox=inbox, customers=customers, _read_models=read_models)
