@@ -42,6 +42,7 @@ class StartCheckoutIn(Request):
     customer: CustomerIn | None = None
     payment_method: ShortText | None = None
     return_url: Annotated[str, Meta(max_length=2048)] | None = None
+    save_payment_method: bool = False
 
 
 class ConfirmIn(Request):

@@ -12,6 +12,18 @@ class CartLine(msgspec.Struct, frozen=True, kw_only=True):
     quantity: int
 
 
+class Payer(msgspec.Struct, frozen=True, kw_only=True):
+    """Who pays a checkout at Stripe and how, when the customer's saved cards are involved
+    (resolved from the Customer aggregate before the checkout starts): with the customer on
+    the intent, the card is saved (``save_payment_method``) or a saved one is charged
+    off-session. ``payment_method`` is the concrete ``pm_`` (``"default"`` resolved)."""
+
+    stripe_customer_id: str
+    payment_method: str | None
+    off_session: bool = False
+    save_payment_method: bool = False
+
+
 class StartCheckout(msgspec.Struct, frozen=True, kw_only=True):
     checkout_session_id: str
     currency: str
@@ -20,10 +32,17 @@ class StartCheckout(msgspec.Struct, frozen=True, kw_only=True):
     customer_email: str | None = None
     payment_method: str | None = None
     return_url: str | None = None
+    save_payment_method: bool = False
+    payer: Payer | None = None  # resolved, not part of the request (nor of its fingerprint)
 
     def fingerprint(self) -> str:
-        """Same body, same fingerprint: how a replayed start is told from a conflicting one."""
-        return hashlib.sha256(msgspec.json.encode(self)).hexdigest()
+        """Same body, same fingerprint: how a replayed start is told from a conflicting one.
+        Fields added later count only when set, so older checkouts keep their fingerprint."""
+        body = msgspec.structs.asdict(self)
+        body.pop("payer")
+        if not self.save_payment_method:
+            body.pop("save_payment_method")
+        return hashlib.sha256(msgspec.json.encode(body)).hexdigest()
 
 
 class RefundOrder(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,6 +13,7 @@ from uuid import UUID, uuid5
 import msgspec
 
 from checkout_saga import errors
+from checkout_saga.commands import Payer
 from checkout_saga.decision import Decision, EventWriter
 from checkout_saga.ids import NAMESPACE
 from checkout_saga.ports import PaymentMethodSnapshot
@@ -69,16 +70,6 @@ class CustomerState(State, frozen=True, kw_only=True):
             raise errors.NotFoundError(f"no payment method {payment_method_id} for this customer",
                                        payment_method_id=payment_method_id)
         return found
-
-
-class Payer(msgspec.Struct, frozen=True, kw_only=True):
-    """Who pays a checkout at Stripe and how: with the customer attached, the intent can save
-    the card (``setup_future_usage``) or charge a saved one off-session."""
-
-    stripe_customer_id: str
-    payment_method: str | None
-    off_session: bool = False
-    save_payment_method: bool = False
 
 
 # --- fold ------------------------------------------------------------------------------------

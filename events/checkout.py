@@ -32,6 +32,10 @@ class CheckoutStarted(DomainEvent, frozen=True, kw_only=True):
     payment_method: str | None = None
     return_url: str | None = None
     expires_at: datetime
+    # v2 saved cards (§3.9); absent in older events, which read as "no Stripe customer"
+    stripe_customer_id: str | None = None
+    off_session: bool = False
+    save_payment_method: bool = False
 
     schema_version: ClassVar[int] = 2
     upcasters: ClassVar[dict[int, Upcaster]] = {1: _customer_string_to_fields}
