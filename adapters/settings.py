@@ -36,6 +36,8 @@ class Settings:
     reservation_ttl_seconds: int = _DEFAULT_TTL_SECONDS
     stripe_emulator_port: int = 12111
     log_format: str = "json"
+    rate_limit_per_minute: int = 1200  # storefront writes per key per minute; 0: no limit
+    redis_url: str | None = None  # shares the rate limit's count across processes and machines
 
     @property
     def uses_emulator(self) -> bool:
@@ -105,6 +107,9 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = P
     if webhook_secret is not None and not webhook_secret.startswith("whsec_"):
         raise ConfigError("STRIPE_WEBHOOK_SECRET", "must start with whsec_")
     host = env.get("CHECKOUT_SAGA_HOST") or "127.0.0.1"
+    redis_url = env.get("CHECKOUT_SAGA_REDIS_URL") or None
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("CHECKOUT_SAGA_REDIS_URL", "must be a redis://, rediss:// or unix:// URL")
     return Settings(
         database_url=url, database=database, host=host,
         port=_int(env, "CHECKOUT_SAGA_PORT", 8000, 0, 65535),
@@ -113,4 +118,6 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = P
         reservation_ttl_seconds=_int(env, "CHECKOUT_SAGA_RESERVATION_TTL_SECONDS", _DEFAULT_TTL_SECONDS, 1, 7 * 86400),
         stripe_emulator_port=_int(env, "CHECKOUT_SAGA_STRIPE_EMULATOR_PORT", 12111, 0, 65535),
         log_format=log_format,
+        rate_limit_per_minute=_int(env, "CHECKOUT_SAGA_RATE_LIMIT_PER_MINUTE", 1200, 0, 10_000_000),
+        redis_url=redis_url,
     )
