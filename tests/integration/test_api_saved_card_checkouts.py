@@ -79,3 +79,13 @@ def test_the_same_session_with_save_payment_method_added_is_an_idempotency_confl
     assert start(shop_client, "cs_save_000001").status_code == 201
     assert_problem(start(shop_client, "cs_save_000001", save_payment_method=True), 409,
                    "idempotency_conflict")
+
+
+def test_a_saved_card_needing_3d_secure_is_declined_off_session_and_the_checkout_can_retry(shop_client):
+    shop_client.post("/customers/cus_42/payment-methods",
+                     json={"payment_method": "pm_card_authenticationRequired"}, headers=STORE)
+    response = start(shop_client, "cs_offsess_3ds1", payment_method="default")
+    problem = assert_problem(response, 402, "card_declined")
+    assert problem["decline_code"] == "authentication_required"
+    checkout = shop_client.get(f"/checkouts/{problem['checkout_id']}", headers=STORE).json()
+    assert checkout["status"] == "awaiting_payment"
