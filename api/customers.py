@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody
 
 from api import customer_schemas as cs
 from api.auth import storefront_guard
-from api.context import idempotency_key, request_cause, system_of
+from api.context import idempotency_key, request_cause, strict_query, system_of
 from api.openapi import BEARER, IdempotencyKey, problems_for
 from api.problems import ApiError
 from api.views import rfc3339
@@ -79,6 +79,7 @@ class CustomerController(Controller):
 
     @get("/payment-methods", sync_to_thread=True, responses=problems_for(401, 422))
     def list_methods(self, request: Request, customer_id: FromPath[str]) -> cs.PaymentMethodsOut:
+        strict_query(request)
         state, methods = _customers(request).saved_methods(_valid(customer_id))
         return cs.PaymentMethodsOut(items=[method_out(m, state) for m in methods])
 

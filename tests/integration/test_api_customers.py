@@ -109,3 +109,8 @@ def test_unknown_fields_are_rejected(client):
 
 def test_customers_need_a_key(client):
     assert_problem(client.get("/customers/cus_42/payment-methods"), 401, "unauthorized")
+
+
+def test_an_unknown_query_parameter_is_a_validation_error(client):
+    response = client.get("/customers/cus_42/payment-methods?type=card", headers=STORE)
+    assert_problem(response, 422, "validation_error")
