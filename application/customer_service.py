@@ -29,7 +29,10 @@ from checkout_saga.customer import (
     decide_set_default,
     decide_sync,
     fold_customer,
+    fold_method_owner,
+    is_test_token,
     payer_for,
+    payment_method_stream,
     stripe_customer_key,
 )
 from checkout_saga.decision import Decision
@@ -133,6 +136,7 @@ class CustomerService:
         """How a checkout pays when it involves the customer's saved cards: saving the card
         (``save_payment_method``), ``"default"``, or a method this customer saved (or removed);
         None for a plain card payment (no Stripe Customer attached to the intent)."""
+        self._refuse_anothers_method(customer_id, payment_method)
         if customer_id is None:
             if save or payment_method == DEFAULT_METHOD:
                 field = "save_payment_method" if save else "payment_method"
@@ -159,6 +163,16 @@ class CustomerService:
         return "applied"
 
     # --- plumbing ------------------------------------------------------------------------------
+
+    def _refuse_anothers_method(self, customer_id: str | None, payment_method: str | None) -> None:
+        """A method saved by another customer is ``not_found`` for this checkout, as if it did
+        not exist (Stripe's own refusal would say it belongs to someone)."""
+        if payment_method is None or payment_method == DEFAULT_METHOD or is_test_token(payment_method):
+            return
+        owner = self.store.get(payment_method_stream(payment_method), fold_method_owner)
+        if owner is not None and owner.customer_id != customer_id:
+            raise errors.NotFoundError(f"no payment method {payment_method} for this customer",
+                                       payment_method_id=payment_method)
 
     def _existing(self, customer_id: str, payment_method_id: str) -> CustomerState:
         state = self.get(customer_id)

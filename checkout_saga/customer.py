@@ -22,6 +22,7 @@ from events.base import Cause
 from events.customer import (
     CustomerLinked,
     DefaultPaymentMethodChanged,
+    PaymentMethodClaimed,
     PaymentMethodRemoved,
     PaymentMethodSaved,
 )
@@ -36,6 +37,15 @@ SAVED_CARD_EVENTS = frozenset({"payment_method.attached", "payment_method.detach
 
 def customer_stream(customer_id: str) -> UUID:
     return uuid5(NAMESPACE, f"customer:{customer_id}")
+
+
+def payment_method_stream(payment_method_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"payment-method:{payment_method_id}")
+
+
+def is_test_token(payment_method: str) -> bool:
+    """Stripe's test tokens (``pm_card_visa``) are never a saved method's id."""
+    return payment_method.startswith("pm_card_")
 
 
 def stripe_customer_key(customer_id: str) -> str:
@@ -96,6 +106,19 @@ def _removed(s: CustomerState, e: PaymentMethodRemoved) -> CustomerState:
     return advanced(s, e, methods=tuple(m for m in s.methods if m.payment_method_id != e.payment_method_id),
                     removed=(*s.removed, e.payment_method_id))
 
+
+class MethodOwner(State, frozen=True, kw_only=True):
+    payment_method_id: str
+    customer_id: str
+
+
+def _claimed(_: MethodOwner | None, e: PaymentMethodClaimed) -> MethodOwner:
+    return MethodOwner(id=e.originator_id, version=e.originator_version, created_at=e.occurred_at,
+                       updated_at=e.occurred_at, payment_method_id=e.payment_method_id,
+                       customer_id=e.customer_id)
+
+
+fold_method_owner = make_fold({PaymentMethodClaimed: _claimed})
 
 fold_customer = make_fold({
     CustomerLinked: _linked,
@@ -177,6 +200,9 @@ def payer_for(state: CustomerState, payment_method: str | None, *, save: bool) -
 def _save(w: EventWriter, state: CustomerState, card: PaymentMethodSnapshot) -> CustomerState:
     if state.method(card.id) is not None:
         return state
+    if card.id not in state.removed:  # its first saving: Stripe lets one customer keep it
+        w.emit(payment_method_stream(card.id), 0, PaymentMethodClaimed, payment_method_id=card.id,
+               customer_id=state.customer_id)
     event = w.emit(state.id, state.version, PaymentMethodSaved, payment_method_id=card.id,
                    brand=card.brand, last4=card.last4, exp_month=card.exp_month,
                    exp_year=card.exp_year)

@@ -30,3 +30,11 @@ class DefaultPaymentMethodChanged(DomainEvent, frozen=True, kw_only=True):
 
 class PaymentMethodRemoved(DomainEvent, frozen=True, kw_only=True):
     payment_method_id: str
+
+
+class PaymentMethodClaimed(DomainEvent, frozen=True, kw_only=True):
+    """On the method's own stream, with its first saving: whose it is, so a checkout naming
+    another customer's method is refused as not found before Stripe is asked."""
+
+    payment_method_id: str
+    customer_id: str

@@ -89,3 +89,18 @@ def test_a_saved_card_needing_3d_secure_is_declined_off_session_and_the_checkout
     assert problem["decline_code"] == "authentication_required"
     checkout = shop_client.get(f"/checkouts/{problem['checkout_id']}", headers=STORE).json()
     assert checkout["status"] == "awaiting_payment"
+
+
+def test_a_checkout_naming_another_customers_saved_method_is_not_found_and_stripe_is_not_asked(
+        shop_client, gateway):
+    theirs = shop_client.post("/customers/cus_other/payment-methods", json={"payment_method": "pm_card_visa"},
+                              headers=STORE).json()["payment_method_id"]
+    intents_before = len(gateway.intents)
+    response = start(shop_client, "cs_cross_00001", payment_method=theirs)
+    problem = assert_problem(response, 404, "not_found")
+    assert "cus_other" not in response.text
+    assert len(gateway.intents) == intents_before
+    anonymous = checkout_body("cs_cross_00002") | {"payment_method": theirs}
+    del anonymous["customer"]
+    assert_problem(shop_client.post("/checkouts", json=anonymous, headers=STORE), 404, "not_found")
+    assert problem["detail"] == f"no payment method {theirs} for this customer"

@@ -21,11 +21,13 @@ from checkout_saga.customer import (
     decide_set_default,
     decide_sync,
     fold_customer,
+    fold_method_owner,
     payer_for,
+    payment_method_stream,
 )
 from checkout_saga.ports import PaymentMethodSnapshot
 from events import codec
-from events.customer import PaymentMethodSaved
+from events.customer import PaymentMethodClaimed, PaymentMethodSaved
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -35,7 +37,9 @@ def card(pm: str, last4: str = "4242") -> PaymentMethodSnapshot:
 
 
 def apply(state, decision):
-    return fold_customer(state, decision.events)
+    """The customer's own events (a first saving also claims the method on its own stream)."""
+    own = state.id if state is not None else customer_stream("cus_42")
+    return fold_customer(state, [e for e in decision.events if e.originator_id == own])
 
 
 def linked(customer_id="cus_42"):
@@ -67,8 +71,8 @@ def test_saving_a_card_twice_records_it_once():
 
 
 def test_a_saved_card_keeps_display_fields_only():
-    [saved, _default] = decide_save(linked(), card("pm_1"), now=NOW).events
-    assert isinstance(saved, PaymentMethodSaved)
+    events = decide_save(linked(), card("pm_1"), now=NOW).events
+    [saved] = [e for e in events if isinstance(e, PaymentMethodSaved)]
     fields = set(codec.to_jsonable(saved)) - {"occurred_at", "cause"}
     assert fields == {"payment_method_id", "brand", "last4", "exp_month", "exp_year"}
 
@@ -89,6 +93,14 @@ def test_removing_the_default_makes_the_oldest_remaining_the_default():
     state = apply(state, decide_remove(state, "pm_2", now=NOW))
     state = apply(state, decide_remove(state, "pm_3", now=NOW))
     assert state.methods == () and state.default_payment_method is None
+
+
+def test_the_first_saving_of_a_method_claims_it_for_the_customer_on_its_own_stream():
+    events = decide_save(linked(), card("pm_1"), now=NOW).events
+    [claim] = [e for e in events if isinstance(e, PaymentMethodClaimed)]
+    assert claim.originator_id == payment_method_stream("pm_1") and claim.originator_version == 1
+    owner = fold_method_owner(None, [claim])
+    assert owner.customer_id == "cus_42"
 
 
 def test_removing_a_method_that_is_not_the_customers_is_not_found():
