@@ -155,3 +155,23 @@ def test_the_limit_is_read_from_the_settings():
     local_only = RateLimit.from_settings(ThreeWorkers(rate_limit_per_minute=100), Keys((), ()))
     assert local_only.shared is None and local_only.local_limit == 34
     assert RateLimit.from_settings(Settings(rate_limit_per_minute=0), Keys((), ())) is None
+
+
+@pytest.mark.parametrize(("variable", "value"), [("CHECKOUT_SAGA_REDIS_URL", "http://127.0.0.1:6379"),
+                                                 ("CHECKOUT_SAGA_RATE_LIMIT_PER_MINUTE", "lots"),
+                                                 ("CHECKOUT_SAGA_RATE_LIMIT_PER_MINUTE", "-1")])
+def test_a_bad_limit_setting_stops_start_up_naming_the_variable(variable, value):
+    from adapters.settings import ConfigError, load_settings
+
+    with pytest.raises(ConfigError) as refused:
+        load_settings({variable: value}, dotenv=None)
+    assert refused.value.variable == variable
+
+
+def test_the_limit_settings_are_read_from_the_environment():
+    from adapters.settings import load_settings
+
+    settings = load_settings({"CHECKOUT_SAGA_RATE_LIMIT_PER_MINUTE": "60",
+                              "CHECKOUT_SAGA_REDIS_URL": REDIS_URL}, dotenv=None)
+    assert (settings.rate_limit_per_minute, settings.redis_url) == (60, REDIS_URL)
+    assert load_settings({}, dotenv=None).rate_limit_per_minute == 1200
