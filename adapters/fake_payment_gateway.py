@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import count
 
+from adapters.fake_customers import FakeCustomers
 from checkout_saga import ports
 
 DECLINES = {
@@ -40,6 +41,8 @@ class _Intent:
     charge_id: str | None = None
     refunded: int = 0
     created: int = 0
+    customer: str | None = None
+    setup_future_usage: str | None = None
 
     def snapshot(self) -> ports.PaymentIntentSnapshot:
         code, decline, message = self.last_error or (None, None, None)
@@ -54,7 +57,7 @@ class _Intent:
 
 
 @dataclass
-class FakePaymentGateway:
+class FakePaymentGateway(FakeCustomers):
     intents: dict[str, _Intent] = field(default_factory=dict)
     refunds: dict[str, ports.RefundSnapshot] = field(default_factory=dict)
     disputes: dict[str, ports.DisputeSnapshot] = field(default_factory=dict)
@@ -110,10 +113,13 @@ class FakePaymentGateway:
         return 0.0 if self.available else 30.0
 
     def create_payment_intent(self, *, amount, currency, checkout_id, order_id, idempotency_key,
-                              payment_method=None, return_url=None):
-        params = ("create", amount, currency, checkout_id, order_id, payment_method)
+                              payment_method=None, return_url=None, customer=None,
+                              off_session=False, setup_future_usage=None):
+        params = ("create", amount, currency, checkout_id, order_id, payment_method, customer,
+                  off_session, setup_future_usage)
         return self._idempotent("create", idempotency_key, params, lambda: self._create(
-            amount, currency, checkout_id, payment_method))
+            amount, currency, checkout_id, payment_method, customer=customer,
+            off_session=off_session, setup_future_usage=setup_future_usage))
 
     def confirm_payment_intent(self, payment_intent_id, *, idempotency_key, payment_method=None,
                                return_url=None):
@@ -222,30 +228,43 @@ class FakePaymentGateway:
                 f"No such payment_intent: '{intent_id}'", code="resource_missing",
                 http_status=404) from None
 
-    def _create(self, amount, currency, checkout_id, payment_method):
-        if payment_method is not None and payment_method not in KNOWN_METHODS:
+    def _create(self, amount, currency, checkout_id, payment_method, *, customer=None,
+                off_session=False, setup_future_usage=None):
+        if (payment_method is not None
+                and self.charged_token(payment_method, customer) not in KNOWN_METHODS):
             # as at Stripe: a create-and-confirm naming an unknown method creates nothing
             raise ports.PaymentRequestRejectedError(f"No such PaymentMethod: '{payment_method}'",
                                                     code="resource_missing", http_status=400)
         n = next(self._ids)
         intent = _Intent(id=f"pi_fake{n:06d}", amount=amount, currency=currency,
-                         checkout_id=checkout_id, created=int(self.now()))
+                         checkout_id=checkout_id, created=int(self.now()), customer=customer,
+                         setup_future_usage=setup_future_usage)
         self.intents[intent.id] = intent
         if payment_method is None:
             return intent.snapshot()
-        return self._confirm(intent, payment_method)
+        return self._confirm(intent, payment_method, off_session=off_session)
 
-    def _confirm(self, intent: _Intent, payment_method):
+    def _confirm(self, intent: _Intent, payment_method, *, off_session=False):
         if intent.status not in ("requires_payment_method", "requires_confirmation", "requires_action"):
             raise self._unexpected(intent, "confirm")
         method = payment_method or intent.payment_method
         if method is None:
             raise ports.PaymentRequestRejectedError("no payment method", code="parameter_missing",
                                                     http_status=400)
-        if method not in KNOWN_METHODS:
+        token = self.charged_token(method, intent.customer)
+        if token not in KNOWN_METHODS:
             raise ports.PaymentRequestRejectedError(f"No such PaymentMethod: '{method}'",
                                                     code="resource_missing", http_status=400)
         intent.payment_method = method
+        if off_session and token == "pm_card_authenticationRequired":
+            intent.status = "requires_payment_method"
+            intent.last_error = ("authentication_required", "authentication_required",
+                                 "This transaction requires authentication.")
+            raise ports.CardDeclinedError("This transaction requires authentication.",
+                                          code="authentication_required",
+                                          decline_code="authentication_required",
+                                          payment_intent=intent.snapshot())
+        method = token
         if method in DECLINES:
             intent.status = "requires_payment_method"
             intent.last_error = ("card_declined", DECLINES[method], "Your card was declined.")
@@ -258,6 +277,8 @@ class FakePaymentGateway:
             return intent.snapshot()
         intent.status, intent.amount_capturable = "requires_capture", intent.amount
         intent.charge_id = f"ch_{intent.id[3:]}"  # Stripe creates the charge at authorization
+        if intent.setup_future_usage and intent.customer:
+            self.save_paid_card(intent.payment_method, intent.customer)
         return intent.snapshot()
 
     def _capture(self, intent: _Intent, amount):

@@ -43,6 +43,8 @@ class Settings:
     tax_rate: str = "0"
     shipping_amount: int = 0
     free_shipping_over: int | None = None
+    rate_limit_per_minute: int = 1200  # storefront writes per key per minute; 0: no limit
+    redis_url: str | None = None  # shares the rate limit's count across processes and machines
 
     @property
     def uses_emulator(self) -> bool:
@@ -145,6 +147,9 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = P
     if webhook_secret is not None and not webhook_secret.startswith("whsec_"):
         raise ConfigError("STRIPE_WEBHOOK_SECRET", "must start with whsec_")
     host = env.get("CHECKOUT_SAGA_HOST") or "127.0.0.1"
+    redis_url = env.get("CHECKOUT_SAGA_REDIS_URL") or None
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("CHECKOUT_SAGA_REDIS_URL", "must be a redis://, rediss:// or unix:// URL")
     return Settings(
         database_url=url, database=database, host=host,
         port=_int(env, "CHECKOUT_SAGA_PORT", 8000, 0, 65535),
@@ -158,4 +163,6 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = P
         tax_rate=_rate(env, "CHECKOUT_SAGA_TAX_RATE"),
         shipping_amount=_int(env, "CHECKOUT_SAGA_SHIPPING_AMOUNT", 0, 0, _MAX_MONEY),
         free_shipping_over=_optional_int(env, "CHECKOUT_SAGA_FREE_SHIPPING_OVER", 0, _MAX_MONEY),
+        rate_limit_per_minute=_int(env, "CHECKOUT_SAGA_RATE_LIMIT_PER_MINUTE", 1200, 0, 10_000_000),
+        redis_url=redis_url,
     )

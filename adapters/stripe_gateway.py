@@ -16,6 +16,7 @@ import stripe
 import structlog
 
 from adapters.circuit_breaker import BreakerSettings, BreakerState, CircuitBreaker
+from adapters.stripe_customers import StripeCustomerCalls
 from adapters.stripe_webhooks import (
     as_dict,
     dispute_snapshot,
@@ -55,7 +56,7 @@ class StripeGatewayConfig:
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
 
 
-class StripePaymentGateway:
+class StripePaymentGateway(StripeCustomerCalls):
     def __init__(
         self, config: StripeGatewayConfig, *, breaker: CircuitBreaker | None = None
     ) -> None:
@@ -93,6 +94,9 @@ class StripePaymentGateway:
         idempotency_key: str,
         payment_method: str | None = None,
         return_url: str | None = None,
+        customer: str | None = None,
+        off_session: bool = False,
+        setup_future_usage: str | None = None,
     ) -> PaymentIntentSnapshot:
         params: dict[str, Any] = {
             "amount": amount,
@@ -101,9 +105,15 @@ class StripePaymentGateway:
             "payment_method_types": ["card"],
             "metadata": {"checkout_id": checkout_id, "order_id": order_id},
         }
+        if customer:
+            params["customer"] = customer
+        if setup_future_usage:
+            params["setup_future_usage"] = setup_future_usage
         if payment_method:
             params |= {"payment_method": payment_method, "confirm": True}
-            if return_url:
+            if off_session:
+                params["off_session"] = True
+            elif return_url:
                 params["return_url"] = return_url
         return self._intent_call(
             "create_payment_intent",

@@ -92,12 +92,12 @@ def _notice(event: Mapping[str, Any]) -> PaymentEventNotice:
     if not isinstance(obj, Mapping):
         return PaymentEventNotice(**base)  # nothing readable to act on: recorded, not applied
     try:
-        return PaymentEventNotice(**base, **_about(base["type"], obj))
+        return PaymentEventNotice(**base, **_about(base["type"], obj, data))
     except MalformedObjectError:
         return PaymentEventNotice(**base)
 
 
-def _about(event_type: str, obj: Mapping[str, Any]) -> dict[str, Any]:
+def _about(event_type: str, obj: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
     if event_type.startswith("payment_intent."):
         intent = payment_intent_snapshot(obj)
         return {"payment_intent": intent, "payment_intent_id": intent.id,
@@ -110,6 +110,11 @@ def _about(event_type: str, obj: Mapping[str, Any]) -> dict[str, Any]:
         return {"dispute_id": _required_text(obj, "id"), "dispute_amount": _count(obj.get("amount"), None),
                 "dispute_reason": _text(obj.get("reason")), "dispute_status": _text(obj.get("status")),
                 "payment_intent_id": _id_of(obj.get("payment_intent"))}
+    if event_type.startswith(("payment_method.", "setup_intent.")):
+        # a detached method names its former customer only in previous_attributes
+        previous = data.get("previous_attributes")
+        previous = previous if isinstance(previous, Mapping) else {}
+        return {"stripe_customer_id": _id_of(obj.get("customer")) or _id_of(previous.get("customer"))}
     if event_type.startswith("charge."):
         return {"payment_intent_id": _id_of(obj.get("payment_intent")),
                 "checkout_id": _text(_metadata(obj).get("checkout_id"))}

@@ -12,6 +12,7 @@ from api.auth import Keys
 from api.bodies import JsonRequest
 from api.catalog import CatalogController
 from api.checkouts import CheckoutController
+from api.customers import CustomerController
 from api.health import healthz, metrics, readyz
 from api.inventory import InventoryController
 from api.logging import request_logging_middleware
@@ -20,29 +21,36 @@ from api.ops import OpsController
 from api.order_admin import OrderAdminController
 from api.orders import OrderController
 from api.problems import EXCEPTION_HANDLERS
+from api.rate_limit import RateLimit, rate_limit_middleware
 from api.webhooks import WebhookController
 from bootstrap import System
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def create_app(system: System) -> Litestar:
+def create_app(system: System, *, rate_limit: RateLimit | None = None) -> Litestar:
+    """``rate_limit``: the storefront write limit, else built from the settings (§3.10)."""
     settings = system.settings
+    keys = Keys(storefront=tuple(settings.api_keys), admin=tuple(settings.admin_keys))
+    limit = rate_limit if rate_limit is not None else RateLimit.from_settings(settings, keys)
     state = State({
         "system": system,
-        "api_keys": Keys(storefront=tuple(settings.api_keys), admin=tuple(settings.admin_keys)),
+        "api_keys": keys,
         "metrics": system.metrics,
         "webhook_secret": settings.stripe_webhook_secret,
     })
     return Litestar(
-        route_handlers=[CheckoutController, OrderController, OrderAdminController, InventoryController, CatalogController,
-                        OpsController, WebhookController, healthz, readyz, metrics],
+        route_handlers=[CheckoutController, OrderController, OrderAdminController,
+                        InventoryController, CatalogController, OpsController, WebhookController,
+                        CustomerController, healthz, readyz, metrics],
         state=state,
         plugins=[StrictRequestSchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_logging_middleware],
+        middleware=[request_logging_middleware,
+                    *([rate_limit_middleware(limit)] if limit is not None else [])],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonRequest,
+        on_shutdown=[limit.close] if limit is not None else [],
         openapi_config=OpenAPIConfig(
             title="checkout-saga", version="1.0.0", path="/schema",
             render_plugins=[ScalarRenderPlugin()], components=COMPONENTS,

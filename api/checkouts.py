@@ -8,9 +8,10 @@ from litestar.params import FromPath, JSONBody, Parameter
 from api import schemas as s
 from api import views as v
 from api.auth import storefront_guard
-from api.context import checkouts_of, request_cause, strict_query
+from api.context import checkouts_of, request_cause, strict_query, system_of
 from api.openapi import BEARER, IdempotencyKey, problems_for
 from api.writes import idempotent_write, strict_body
+from application.saved_card_checkouts import start_checkout
 from checkout_saga.commands import CartLine, StartCheckout
 from events import codec
 from events.documents import Address
@@ -33,7 +34,8 @@ def _start_command(data: s.StartCheckoutIn) -> StartCheckout:
         customer_id=customer.id, customer_email=customer.email,
         payment_method=data.payment_method, return_url=data.return_url,
         shipping_address=address_of(data.shipping_address),
-        billing_address=address_of(data.billing_address))
+        billing_address=address_of(data.billing_address),
+        save_payment_method=data.save_payment_method)
 
 
 class CheckoutController(Controller):
@@ -48,8 +50,9 @@ class CheckoutController(Controller):
         from anyio import to_thread
 
         await strict_body(request, s.StartCheckoutIn)
-        result = await to_thread.run_sync(
-            lambda: checkouts_of(request).start_checkout(_start_command(data), request_cause(request)))
+        system = system_of(request)
+        result = await to_thread.run_sync(lambda: start_checkout(
+            system.checkouts, system.customers, _start_command(data), request_cause(request)))
         return Response(v.checkout_out(result.checkout), status_code=201 if result.created else 200)
 
     @get("/{checkout_id:str}", sync_to_thread=True, responses=problems_for(401, 404, 422))

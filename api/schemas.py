@@ -62,6 +62,7 @@ class StartCheckoutIn(Request):
     return_url: Annotated[str, Meta(max_length=2048)] | None = None
     shipping_address: AddressIn | None = None
     billing_address: AddressIn | None = None
+    save_payment_method: bool = False
 
 
 class ConfirmIn(Request):

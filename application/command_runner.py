@@ -44,9 +44,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from application.stream_locks import StreamLocks
 import structlog
 
+from application.stream_locks import StreamLocks
 from checkout_saga import errors, ports
 from checkout_saga.decision import Decision, backoff
 

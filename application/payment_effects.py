@@ -65,7 +65,8 @@ def _perform(gateway: ports.PaymentGateway, effect: fx.Effect) -> Result:
         return gateway.create_payment_intent(
             amount=effect.amount, currency=effect.currency, checkout_id=effect.checkout_id,
             order_id=effect.order_id, idempotency_key=effect.idempotency_key,
-            payment_method=effect.payment_method, return_url=effect.return_url)
+            payment_method=effect.payment_method, return_url=effect.return_url,
+            **_saved_card_options(effect))
     if isinstance(effect, fx.ConfirmPaymentIntent):
         return gateway.confirm_payment_intent(
             effect.payment_intent_id, idempotency_key=effect.idempotency_key,
@@ -83,6 +84,14 @@ def _perform(gateway: ports.PaymentGateway, effect: fx.Effect) -> Result:
             refund_key=effect.refund_id, idempotency_key=effect.idempotency_key,
             reason=effect.reason)
     raise TypeError(f"not a payment effect: {effect!r}")
+
+
+def _saved_card_options(effect: fx.CreatePaymentIntent) -> dict:
+    """Only when the checkout involves the customer's saved cards (§3.9)."""
+    if effect.customer is None:
+        return {}
+    return {"customer": effect.customer, "off_session": effect.off_session,
+            "setup_future_usage": effect.setup_future_usage}
 
 
 def _current_intent(gateway, checkout_id: str, intent_id: str | None):

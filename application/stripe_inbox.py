@@ -17,9 +17,11 @@ import structlog
 
 from adapters.stripe_webhooks import notice_from_event
 from application.checkout_service import CheckoutService
+from application.customer_service import CustomerService
 from application.order_service import OrderService
 from checkout_saga import errors, ports
 from checkout_saga.checkout import fold_checkout
+from checkout_saga.customer import SAVED_CARD_EVENTS
 from checkout_saga.decision import EventWriter, backoff
 from checkout_saga.errors import ConcurrencyConflictError
 from checkout_saga.ids import (
@@ -63,12 +65,13 @@ class UnknownToStripe(Exception):
 
 class PaymentEventInbox:
     def __init__(self, checkouts: CheckoutService, orders: OrderService,
-                 gateway: ports.PaymentGateway) -> None:
+                 gateway: ports.PaymentGateway, customers: CustomerService | None = None) -> None:
         self.store = checkouts.store
         self.clock = checkouts.clock
         self.checkouts = checkouts
         self.orders = orders
         self.gateway = gateway
+        self.customers = customers
 
     def receive(self, notice: ports.PaymentEventNotice, payload: str) -> bool:
         """Record then apply; True when this event was already applied (a duplicate).
@@ -187,6 +190,8 @@ class PaymentEventInbox:
             return self._apply_refund(notice, cause)
         if notice.type.startswith("charge.dispute."):
             return self._apply_dispute(notice, cause)
+        if notice.type in SAVED_CARD_EVENTS and self.customers is not None:
+            return self.customers.apply_notice(notice, cause)
         return "ignored"
 
     def _read(self, what: str, read):

@@ -20,6 +20,7 @@ from application.checkout_service import CheckoutService
 from application.command_runner import CommandRunner
 from application.invoicing import ISSUE_CONFLICT_BUDGET, InvoicingService
 from application.order_admin import OrderAdmin
+from application.customer_service import CustomerService
 from application.order_service import OrderService
 from application.payment_effects import PaymentEffects
 from application.stripe_inbox import PaymentEventInbox
@@ -46,6 +47,7 @@ class System:
     orders: OrderService
     checkouts: CheckoutService
     inbox: PaymentEventInbox
+    customers: CustomerService
     invoicing: InvoicingService | None = None
     order_admin: OrderAdmin | None = None
     _read_models: Any = field(default=None, repr=False)
@@ -143,7 +145,8 @@ def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | Non
     checkouts = CheckoutService(runner, catalog, effects,
                                 reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
                                 pricing=pricing_of(settings))
-    inbox = PaymentEventInbox(checkouts, orders, gateway)
+    customers = CustomerService(runner, gateway)
+    inbox = PaymentEventInbox(checkouts, orders, gateway, customers)
     # documents get their own runner: a contended number sequence gives up sooner (the sweep
     # resumes it), and its appends are not followed again
     invoicing = InvoicingService(
@@ -153,5 +156,5 @@ def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | Non
     order_admin = OrderAdmin(runner, orders, checkouts)
     return System(settings=settings, store=store, gateway=gateway, clock=clock, metrics=metrics,
                   observer=observer, catalog=catalog, orders=orders, checkouts=checkouts,
-                  inbox=inbox, invoicing=invoicing, order_admin=order_admin,
-                  _read_models=read_models)
+                  inbox=inbox, customers=customers, invoicing=invoicing,
+                  order_admin=order_admin, _read_models=read_models)

@@ -68,6 +68,9 @@ class CheckoutState(State, frozen=True, kw_only=True):
     payment_method: str | None
     return_url: str | None
     expires_at: datetime
+    stripe_customer_id: str | None = None
+    off_session: bool = False
+    save_payment_method: bool = False
     status: str = "processing"
     stock: str = "none"  # none | reserved | committed | released | refused
     order_id: str | None = None
@@ -142,6 +145,9 @@ def _started(_: CheckoutState | None, e: ev.CheckoutStarted) -> CheckoutState:
         shipping_address=e.shipping_address,
         billing_address=e.billing_address,
         tax_rate=e.tax_rate,
+        stripe_customer_id=e.stripe_customer_id,
+        off_session=e.off_session,
+        save_payment_method=e.save_payment_method,
     )
 
 

@@ -13,6 +13,9 @@ class CreatePaymentIntent(msgspec.Struct, frozen=True, kw_only=True):
     idempotency_key: str
     payment_method: str | None = None
     return_url: str | None = None
+    customer: str | None = None  # a Stripe Customer: saved cards (§3.9)
+    off_session: bool = False
+    setup_future_usage: str | None = None
 
 
 class ConfirmPaymentIntent(msgspec.Struct, frozen=True, kw_only=True):

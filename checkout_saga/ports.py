@@ -83,6 +83,25 @@ class PaymentEventNotice(msgspec.Struct, frozen=True, kw_only=True):
     dispute_status: str | None = None
     payment_intent_id: str | None = None  # set for charge/refund/dispute events too
     checkout_id: str | None = None
+    stripe_customer_id: str | None = None  # payment_method.* and setup_intent.* events
+
+
+class PaymentMethodSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """A saved card as the provider shows it: its id and display fields, never its number."""
+
+    id: str  # pm_...
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    stripe_customer_id: str | None = None
+
+
+class SetupIntentSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    id: str  # seti_...
+    status: str  # requires_payment_method, requires_confirmation, requires_action, succeeded, ...
+    client_secret: str | None = None
+    payment_method: str | None = None
 
 
 # --- errors a gateway raises -------------------------------------------------------------
@@ -178,9 +197,14 @@ class PaymentGateway(Protocol):
         idempotency_key: str,
         payment_method: str | None = None,
         return_url: str | None = None,
+        customer: str | None = None,
+        off_session: bool = False,
+        setup_future_usage: str | None = None,
     ) -> PaymentIntentSnapshot:
         """Create a manual-capture intent; confirm it in the same call when
-        ``payment_method`` is given."""
+        ``payment_method`` is given. ``customer`` (a Stripe Customer id) with
+        ``setup_future_usage="off_session"`` saves the card; with ``off_session`` a saved
+        card is charged without the customer present."""
         ...
 
     def confirm_payment_intent(
@@ -230,6 +254,36 @@ class PaymentGateway(Protocol):
         ...
 
     def list_events(self, *, created_gte: int) -> Iterable[PaymentEventNotice]: ...
+
+    # --- customers and saved cards (CONTRACT §3.9) --------------------------------------
+
+    def ensure_customer(self, *, customer_id: str, idempotency_key: str) -> str:
+        """The Stripe Customer for ``customer_id`` (``metadata.customer_id``), created with
+        ``idempotency_key``: concurrent first uses with the same key make one."""
+        ...
+
+    def customer_ref(self, stripe_customer_id: str) -> str | None:
+        """The shop's customer id of a Stripe Customer (its ``metadata.customer_id``)."""
+        ...
+
+    def create_setup_intent(self, *, stripe_customer_id: str, idempotency_key: str,
+                            payment_method: str | None = None) -> SetupIntentSnapshot:
+        """An off-session SetupIntent for the customer, confirmed when a method is given."""
+        ...
+
+    def attach_payment_method(self, payment_method: str, *, stripe_customer_id: str,
+                              idempotency_key: str) -> PaymentMethodSnapshot:
+        """Save the method for the customer; a test token becomes a new ``pm_`` method."""
+        ...
+
+    def detach_payment_method(self, payment_method_id: str, *, idempotency_key: str) -> None:
+        """Detach; a method attached to no one is already detached (not an error)."""
+        ...
+
+    def list_payment_methods(self, stripe_customer_id: str) -> list[PaymentMethodSnapshot]: ...
+
+    def set_default_payment_method(self, stripe_customer_id: str, payment_method_id: str | None, *,
+                                   idempotency_key: str) -> None: ...
 
 
 class Clock(Protocol):

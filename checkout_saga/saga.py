@@ -85,7 +85,7 @@ def decide_start(
     s = _reserve_and_place_order(w, s, cmd, lines, inventory, _seller_of(cmd, products))
     s = w.checkout(s, ev.PaymentStepRequested, step="create_intent",
                    idempotency_key=step_key(s.checkout_id, "create_intent"),
-                   payment_method=cmd.payment_method, return_url=cmd.return_url)
+                   payment_method=s.payment_method, return_url=cmd.return_url)
     return w.decision(_next(s, now))
 
 
@@ -120,15 +120,19 @@ def _reserve_and_place_order(w: EventWriter, s: CheckoutState, cmd: StartCheckou
 
 def _started_state(w, cmd, fingerprint, stream_id, lines, expires_at, pricing) -> CheckoutState:
     amounts = pricing.quote(sum(line.quantity * line.unit_amount for line in lines))
+    payer = cmd.payer  # saved cards (§3.9): "default" resolved, the Stripe customer attached
+    saved_cards = {"payment_method": cmd.payment_method} if payer is None else dict(
+        payment_method=payer.payment_method, stripe_customer_id=payer.stripe_customer_id,
+        off_session=payer.off_session, save_payment_method=payer.save_payment_method)
     event = w.emit(stream_id, 0, ev.CheckoutStarted,
                    checkout_session_id=cmd.checkout_session_id,
                    request_fingerprint=fingerprint, customer_id=cmd.customer_id,
                    customer_email=cmd.customer_email, currency=cmd.currency, items=list(lines),
                    amount_subtotal=amounts.subtotal, amount_tax=amounts.tax,
                    amount_shipping=amounts.shipping, amount_total=amounts.total,
-                   payment_method=cmd.payment_method, return_url=cmd.return_url,
-                   expires_at=expires_at, shipping_address=cmd.shipping_address,
-                   billing_address=cmd.billing_address, tax_rate=pricing.tax_rate)
+                   return_url=cmd.return_url, expires_at=expires_at,
+                   shipping_address=cmd.shipping_address, billing_address=cmd.billing_address,
+                   tax_rate=pricing.tax_rate, **saved_cards)
     return fold_checkout(None, [event])
 
 
@@ -191,7 +195,9 @@ def next_effect(s: CheckoutState, now: datetime) -> fx.Effect | None:
         return fx.CreatePaymentIntent(
             checkout_id=s.checkout_id, order_id=s.order_id or "", amount=s.amount_total,
             currency=s.currency, idempotency_key=p.idempotency_key,
-            payment_method=p.payment_method, return_url=p.return_url)
+            payment_method=p.payment_method, return_url=p.return_url,
+            customer=s.stripe_customer_id, off_session=s.off_session,
+            setup_future_usage="off_session" if s.save_payment_method else None)
     if p.step == "confirm" and s.payment_intent_id:
         return fx.ConfirmPaymentIntent(
             payment_intent_id=s.payment_intent_id, idempotency_key=p.idempotency_key,

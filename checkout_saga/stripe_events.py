@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from checkout_saga import ports
 from checkout_saga.checkout import COMPENSATED_TERMINAL, CheckoutState
+from checkout_saga.customer import SAVED_CARD_EVENTS
 from events.stripe_inbox import (
     StripeEventApplied,
     StripeEventApplyDeferred,
@@ -44,6 +45,8 @@ def outcome_without_effect(notice: ports.PaymentEventNotice,
                            checkout: CheckoutState | None) -> str | None:
     """The outcome of an event that cannot change anything, or None when it must be applied.
     ``checkout`` is the checkout named by the event's intent metadata, if any."""
+    if notice.type in SAVED_CARD_EVENTS:
+        return None
     if not (notice.type.startswith(("payment_intent.", "charge.dispute."))
             or notice.refund is not None or notice.type == "charge.refunded"):
         return "ignored"

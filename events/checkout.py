@@ -37,6 +37,10 @@ class CheckoutStarted(DomainEvent, frozen=True, kw_only=True):
     shipping_address: Address | None = None
     billing_address: Address | None = None
     tax_rate: str | None = None  # the policy's rate (decimal text) the tax was computed with
+    # v2 saved cards (§3.9); absent in older events, which read as "no Stripe customer"
+    stripe_customer_id: str | None = None
+    off_session: bool = False
+    save_payment_method: bool = False
 
     schema_version: ClassVar[int] = 2
     upcasters: ClassVar[dict[int, Upcaster]] = {1: _customer_string_to_fields}

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import inspect
 
-from events import api_requests, catalog, checkout, inventory, numbering, order, stripe_inbox
+from events import (
+    api_requests,
+    catalog,
+    checkout,
+    customer,
+    inventory,
+    numbering,
+    order,
+    stripe_inbox,
+)
 from events.base import DomainEvent
 
 
 def _collect() -> dict[str, type[DomainEvent]]:
     found: dict[str, type[DomainEvent]] = {}
-    for module in (checkout, inventory, order, catalog, stripe_inbox, api_requests, numbering):
+    for module in (checkout, inventory, order, catalog, stripe_inbox, api_requests, numbering,
+                   customer):
         for name, obj in vars(module).items():
             if inspect.isclass(obj) and issubclass(obj, DomainEvent) and obj is not DomainEvent:
                 if obj.__module__ != module.__name__:

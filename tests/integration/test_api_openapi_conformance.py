@@ -88,9 +88,11 @@ STATE_DEPENDENT_STATUSES = {401, 402, 403, 404, 409}
 STATE_DEPENDENT_422_CODES = {"unknown_sku", "product_unavailable"}
 # JSON Schema cannot say "distinct SKUs" of a list of objects (uniqueItems compares whole
 # lines), so a generated cart may repeat a SKU with another quantity; only that error may pass.
+# Nor "save_payment_method / payment_method "default" need customer.id" (a rule across fields).
 def _only_duplicate_skus(body: dict) -> bool:
     errors = body.get("errors") or []
-    return bool(errors) and all(e.get("message", "").startswith("duplicate sku") for e in errors)
+    return bool(errors) and all(e.get("message", "").startswith("duplicate sku")
+                                or e.get("message") == "needs customer.id" for e in errors)
 
 
 # "shipped needs a tracking number" (CONTRACT §3.2 v2) ties two fields together, which the
