@@ -6,11 +6,11 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.auth import Keys
 from api.catalog import CatalogController
 from api.checkouts import CheckoutController
+from api.console import console_routes, schema_render_plugin
 from api.health import healthz, metrics, readyz
 from api.inventory import InventoryController
 from api.logging import request_logging_middleware
@@ -26,15 +26,17 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def create_app(system: System) -> Litestar:
     settings = system.settings
+    keys = Keys(storefront=tuple(settings.api_keys), admin=tuple(settings.admin_keys))
     state = State({
         "system": system,
-        "api_keys": Keys(storefront=tuple(settings.api_keys), admin=tuple(settings.admin_keys)),
+        "api_keys": keys,
         "metrics": system.metrics,
         "webhook_secret": settings.stripe_webhook_secret,
     })
     return Litestar(
         route_handlers=[CheckoutController, OrderController, InventoryController, CatalogController,
-                        OpsController, WebhookController, healthz, readyz, metrics],
+                        OpsController, WebhookController, healthz, readyz, metrics,
+                        *console_routes(keys)],
         state=state,
         plugins=[StrictRequestSchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -42,7 +44,7 @@ def create_app(system: System) -> Litestar:
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="checkout-saga", version="1.0.0", path="/schema",
-            render_plugins=[ScalarRenderPlugin()], components=COMPONENTS,
+            render_plugins=[schema_render_plugin()], components=COMPONENTS,
             description="Event-sourced checkout saga: checkouts, orders, refunds, inventory."),
         debug=False,
     )
