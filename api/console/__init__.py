@@ -18,6 +18,7 @@ from api.auth import Keys
 from api.console import security
 from api.console.actions import ConsoleCommands, ConsoleSession
 from api.console.errors import EXCEPTION_HANDLERS
+from api.console.middleware import console_middleware
 from api.console.pages import ConsolePages
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -29,7 +30,7 @@ NO_FAVICON = "<link rel='icon' href='data:,'>"  # no request for a favicon anywh
 
 def console_routes(keys: Keys) -> list[Router]:
     console = Router(path="/console", route_handlers=[ConsolePages, ConsoleSession, ConsoleCommands],
-                     middleware=security.middleware(keys.admin), guards=[security.console_guard],
+                     middleware=console_middleware(keys.admin), guards=[security.console_guard],
                      exception_handlers=EXCEPTION_HANDLERS, include_in_schema=False)
     static = create_static_files_router(
         path=STATIC_PATH, directories=[STATIC_DIR], name="console_static",

@@ -23,7 +23,7 @@ MAX_NOTE = 2000
 
 def _safe_next(raw: str | None) -> str:
     """Only a console path: never another site after logging in (no open redirect)."""
-    if raw and raw.startswith("/console") and not raw.startswith("//") and "\\" not in raw:
+    if raw and (raw == "/console" or raw.startswith(("/console/", "/console?"))) and "\\" not in raw:
         return raw
     return "/console"
 

@@ -28,7 +28,7 @@ def _domain(request: Request, exc: errors.DomainError) -> Response:
                   detail=exc.message, back="/console")
 
 
-def _forbidden(request: Request, exc: PermissionDeniedException) -> Response:
+def forbidden(request: Request, exc: PermissionDeniedException) -> Response:
     return render("error.html", request, http_status=403, title="Forbidden",
                   detail=f"{exc.detail}. Reload the page and try again.", back="/console")
 
@@ -47,7 +47,7 @@ def _unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     LoginRequiredError: _login,
     errors.DomainError: _domain,
-    PermissionDeniedException: _forbidden,
+    PermissionDeniedException: forbidden,
     HTTPException: _http,
     Exception: _unexpected,
 }

@@ -16,11 +16,7 @@ from datetime import UTC, datetime, timedelta
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import DefineMiddleware
-from litestar.middleware.csrf import CSRFMiddleware
-from litestar.middleware.session import SessionMiddleware
-from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
-from litestar.types import ASGIApp
+from litestar.middleware.session.client_side import CookieBackendConfig
 
 from api.auth import Keys, key_id
 
@@ -55,18 +51,6 @@ def session_config(admin_keys: tuple[str, ...]) -> CookieBackendConfig:
 def csrf_config(admin_keys: tuple[str, ...]) -> CSRFConfig:
     return CSRFConfig(secret=_derived("csrf", admin_keys).hex(), cookie_name=CSRF_COOKIE,
                       cookie_path=COOKIE_PATH, cookie_httponly=True, cookie_samesite="strict")
-
-
-def _session_middleware(app: ASGIApp, config: CookieBackendConfig) -> SessionMiddleware:
-    # built when the route's stack is (litestar deep-copies a Router with its middleware's
-    # arguments, and the backend's cipher cannot be copied)
-    return SessionMiddleware(app, backend=ClientSideSessionBackend(config=config))
-
-
-def middleware(admin_keys: tuple[str, ...]) -> list[DefineMiddleware]:
-    """Session first (so a refused CSRF check still knows nothing of the session), then CSRF."""
-    return [DefineMiddleware(_session_middleware, config=session_config(admin_keys)),
-            DefineMiddleware(CSRFMiddleware, config=csrf_config(admin_keys))]
 
 
 def admin_key_id(keys: Keys, entered: str) -> str | None:

@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "var" / "artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Chromium logs an answer it was meant to get (a refused form, a wrong key) as an error too
+EXPECTED_REFUSALS = tuple(f"Failed to load resource: the server responded with a status of {s}"
+                          for s in (401, 403))
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
@@ -50,10 +53,16 @@ def require_browser() -> str:
 
 
 class OffMachineRequests:
-    """Route interception: any request to a host other than loopback is aborted and kept."""
+    """Route interception: any request to a host other than loopback is aborted and kept;
+    and the errors pages log (a Content-Security-Policy violation is one)."""
 
     def __init__(self) -> None:
         self.seen: list[str] = []
+        self.errors: list[str] = []
+
+    def watch(self, page) -> None:
+        page.on("console", lambda m: self.errors.append(f"{page.url}: {m.text}")
+                if m.type == "error" and not m.text.startswith(EXPECTED_REFUSALS) else None)
 
     def __call__(self, route) -> None:
         url = route.request.url
@@ -77,6 +86,7 @@ def chromium(executable: str) -> Iterator[tuple[object, OffMachineRequests]]:
             viewport={"width": 1280, "height": 900})
         context.set_default_timeout(20_000)
         context.route("**/*", guard)
+        context.on("page", guard.watch)
         try:
             yield context, guard
         finally:

@@ -56,6 +56,7 @@ def browser(executable):
     with chromium(executable) as (context, guard):
         yield context
         assert guard.seen == [], f"requests left 127.0.0.1: {guard.seen}"
+        assert guard.errors == [], f"the pages logged errors: {guard.errors}"
 
 
 @pytest.fixture

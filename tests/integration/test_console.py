@@ -62,6 +62,7 @@ def test_an_admin_key_signs_in_with_an_httponly_same_site_strict_cookie_that_hol
                   if c.startswith("checkout_saga_console="))
     attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
     assert {"httponly", "samesite=strict", "path=/console"} <= attributes
+    assert not any(a.startswith("domain=") for a in attributes)  # this host only
     assert ADMIN_KEY not in cookie and key_id(ADMIN_KEY) not in cookie  # encrypted
     page = browser.get("/console")
     assert page.status_code == 200 and key_id(ADMIN_KEY) in page.text
