@@ -16,6 +16,7 @@ from projections.console_reads import ConsoleReads
 QUEUE_STATUSES = ("needs_attention", "processing", "awaiting_payment", "requires_action")
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 MAX_AGE_MINUTES = 10 * 366 * 24 * 60
+QUEUE_PAGE = 100  # each row replays its checkout: the oldest first, a bounded number
 
 
 def _reads(request: Request) -> ConsoleReads | None:
@@ -56,8 +57,8 @@ class ConsolePages(Controller):
             status=status, older_than_seconds=None if minutes is None else minutes * 60)
         service = checkouts_of(request)
         return render("queue.html", request, status=status, statuses=QUEUE_STATUSES,
-                      older_than_minutes=minutes, available=models is not None,
-                      checkouts=[service.get(i) for i in ids], moment=moment)
+                      older_than_minutes=minutes, available=models is not None, found=len(ids),
+                      checkouts=[service.get(i) for i in ids[:QUEUE_PAGE]], moment=moment)
 
     @get("/checkouts/{checkout_id:str}", sync_to_thread=True)
     def checkout(self, request: Request, checkout_id: FromPath[str]) -> Response:

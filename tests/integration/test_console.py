@@ -4,6 +4,7 @@ the operator commands recorded with the key id, and the pages for features not b
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -276,10 +277,43 @@ def test_the_reconciliation_page_says_when_none_has_run(operator):
     assert "No reconciliation has run yet" in operator.get("/console/reconciliation").text
 
 
+def test_the_reconciliation_page_lists_the_latest_reports_discrepancies(system, operator):
+    report = {"report_id": "rec_1", "started_at": "2026-11-22T10:00:00Z",
+              "finished_at": "2026-11-22T10:00:01Z", "intents_checked": 3,
+              "discrepancies_by_type": {"amount_mismatch": 1},
+              "discrepancies": [{"type": "amount_mismatch", "fix": "needs_attention",
+                                 "detail": "Stripe says 999, the ledger 1250",
+                                 "payment_intent_id": "pi_9", "checkout_id": "chk_9",
+                                 "outcome": "needs_attention"}]}
+    with system.read_models.db.write() as tx:
+        tx.execute("INSERT INTO reconciliation_reports (report_id, created_at, report) VALUES (?, ?, ?)",
+                   ("rec_1", "2026-11-22T10:00:01.000000Z", json.dumps(report)))
+
+    page = operator.get("/console/reconciliation").text
+
+    assert "rec_1" in page and "amount_mismatch" in page and "Stripe says 999, the ledger 1250" in page
+    assert "/console/checkouts/chk_9" in page
+
+
 def test_the_outbox_page_says_the_feature_is_not_built_yet(operator):
     response = operator.get("/console/outbox")
 
     assert response.status_code == 200 and "not built yet" in response.text
+
+
+def test_the_outbox_page_lists_messages_once_an_outbox_exists(system, operator):
+    with system.read_models.db.write() as tx:
+        tx.execute("CREATE TABLE outbox (id TEXT PRIMARY KEY, kind TEXT, template TEXT, "
+                   "\"to\" TEXT, status TEXT, attempts INTEGER, last_error TEXT, created_at TEXT, "
+                   "sent_at TEXT)")
+        tx.execute("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   ("msg_1", "email", "order_paid", "ada@example.com", "failed", 3, "smtp <down>",
+                    "2026-11-22T10:00:00Z", None))
+
+    page = operator.get("/console/outbox", params={"status": "failed"}).text
+
+    assert "msg_1" in page and "order_paid" in page and "smtp &lt;down&gt;" in page
+    assert "not built yet" not in page
 
 
 def test_an_unknown_checkout_is_a_not_found_page(operator):
