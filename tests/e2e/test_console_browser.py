@@ -19,7 +19,7 @@ from api.auth import key_id
 from tests.conftest import system_for
 from tests.e2e.browser import ThreadedServer, chromium, require_browser, screenshot
 from tests.e2e.http_helpers import ADMIN_KEY, STORE_KEY, eventually, free_port
-from tests.integration.console_support import needing_attention, seed_shop, start
+from tests.integration.console.support import needing_attention, seed_shop, start
 
 pytestmark = pytest.mark.slow
 
@@ -90,6 +90,7 @@ def test_an_operator_resolves_a_checkout_needing_attention_and_the_api_shows_it(
     page.click("text=Needs attention")
     eventually(lambda: page.reload() or page.locator(f"tr[data-checkout='{checkout_id}']").count(),
                what="the stuck checkout in the queue")
+    screenshot(page, "console-needs-attention")
     page.click(f"a:has-text('{checkout_id}')")
     page.wait_for_url(f"**/console/checkouts/{checkout_id}")
     page.fill("form.resolve input[name=note]", "refunded by hand in the dashboard")

@@ -1,5 +1,5 @@
-"""Helpers of the console tests: a shop with a checkout that needs attention, and logging in
-through the console's own form (CSRF token and all) with litestar's TestClient."""
+"""Helpers of the console tests: a shop with a checkout that needs attention, and the console's
+forms posted as a browser would (CSRF token and all) with litestar's TestClient."""
 
 from __future__ import annotations
 
@@ -50,3 +50,8 @@ def needing_attention(system, gateway, clock, session: str = "cs_console_stuck")
         system.checkouts.resume(checkout.checkout_id)
     assert system.checkouts.get(checkout.checkout_id).status == "needs_attention"
     return checkout.checkout_id
+
+
+def resolve_form(client, checkout_id: str, note: str, token: str | None):
+    data = {"note": note} | ({"_csrf_token": token} if token is not None else {})
+    return client.post(f"/console/checkouts/{checkout_id}/resolve", data=data, follow_redirects=False)

@@ -1,147 +1,14 @@
-"""The operator console through litestar's TestClient on the real read models: login and the
-session cookie, CSRF on every form (and only on the console), escaping, no secret rendered,
-the operator commands recorded with the key id, and the pages for features not built yet."""
+"""What the console shows and does: the operator commands recorded with the key id and note,
+the dashboard, queue, timeline, payments, reconciliation and outbox pages, escaping, and no
+secret rendered."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
-import pytest
-from litestar.testing import TestClient
-
-from api.app import create_app
 from api.auth import key_id
-from tests.conftest import system_for
-from tests.integration.api_support import ADMIN, ADMIN_KEY, STORE, STORE_KEY, api_settings
-from tests.integration.console_support import csrf_of, log_in, needing_attention, seed_shop, start
-
-
-@pytest.fixture
-def system(store, gateway, clock, database_url):
-    system = system_for(store, gateway, clock, settings=api_settings(database_url))
-    seed_shop(system)
-    yield system
-    system.close()
-
-
-@pytest.fixture
-def browser(system):
-    """A client that keeps cookies, as a browser does; not logged in."""
-    with TestClient(create_app(system)) as client:
-        yield client
-
-
-@pytest.fixture
-def operator(browser):
-    assert log_in(browser, ADMIN_KEY).status_code == 303
-    return browser
-
-
-def _resolve(client, checkout_id: str, note: str, token: str | None):
-    data = {"note": note} | ({"_csrf_token": token} if token is not None else {})
-    return client.post(f"/console/checkouts/{checkout_id}/resolve", data=data, follow_redirects=False)
-
-
-# --- signing in -------------------------------------------------------------------------
-
-
-def test_every_console_page_redirects_to_the_login_page_without_a_session(browser):
-    for path in ("/console", "/console/checkouts", "/console/checkouts/chk_00", "/console/payments",
-                 "/console/reconciliation", "/console/outbox"):
-        response = browser.get(path, follow_redirects=False)
-
-        assert response.status_code == 303, path
-        assert response.headers["location"].startswith("/console/login?next=")
-
-
-def test_an_admin_key_signs_in_with_an_httponly_same_site_strict_cookie_that_holds_no_key(browser):
-    response = log_in(browser, ADMIN_KEY)
-
-    assert response.status_code == 303 and response.headers["location"] == "/console"
-    cookie = next(c for c in response.headers.get_list("set-cookie")
-                  if c.startswith("checkout_saga_console="))
-    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
-    assert {"httponly", "samesite=strict", "path=/console"} <= attributes
-    assert not any(a.startswith("domain=") for a in attributes)  # this host only
-    assert ADMIN_KEY not in cookie and key_id(ADMIN_KEY) not in cookie  # encrypted
-    page = browser.get("/console")
-    assert page.status_code == 200 and key_id(ADMIN_KEY) in page.text
-    assert ADMIN_KEY not in page.text
-
-
-def test_a_wrong_key_or_a_storefront_key_does_not_sign_in(browser):
-    for key in ("sk_not_a_key_at_all_000", STORE_KEY):
-        response = log_in(browser, key)
-
-        assert response.status_code == 401
-        assert "not an admin key" in response.text
-        assert browser.get("/console", follow_redirects=False).status_code == 303
-
-
-def test_after_login_the_operator_goes_back_to_the_page_asked_for_but_never_to_another_site(browser):
-    assert log_in(browser, ADMIN_KEY, "/console/outbox").headers["location"] == "/console/outbox"
-    browser.cookies.clear()
-    for elsewhere in ("https://evil.example/console", "//evil.example/console", "/api"):
-        assert log_in(browser, ADMIN_KEY, elsewhere).headers["location"] == "/console"
-        browser.cookies.clear()
-
-
-def test_logging_out_ends_the_session(operator):
-    token = csrf_of(operator.get("/console").text)
-
-    response = operator.post("/console/logout", data={"_csrf_token": token}, follow_redirects=False)
-
-    assert response.status_code == 303
-    assert operator.get("/console", follow_redirects=False).status_code == 303
-
-
-def test_a_session_ends_when_its_admin_key_is_removed(system, operator):
-    cookies = dict(operator.cookies)
-    rotated = replace(system, settings=replace(system.settings,
-                                               admin_keys=("sk_admin_rotated_0123456",)))
-    with TestClient(create_app(rotated), cookies=cookies) as other:
-        assert other.get("/console", follow_redirects=False).status_code == 303
-
-
-# --- CSRF -------------------------------------------------------------------------------
-
-
-def test_a_post_without_the_csrf_token_is_forbidden_and_changes_nothing(system, gateway, clock, operator):
-    checkout_id = needing_attention(system, gateway, clock)
-
-    response = _resolve(operator, checkout_id, "refunded by hand", token=None)
-
-    assert response.status_code == 403
-    assert system.checkouts.get(checkout_id).status == "needs_attention"
-
-
-def test_a_post_with_a_wrong_csrf_token_is_forbidden(system, gateway, clock, operator):
-    checkout_id = needing_attention(system, gateway, clock)
-
-    response = _resolve(operator, checkout_id, "refunded by hand", token="0" * 128)
-
-    assert response.status_code == 403
-    assert system.checkouts.get(checkout_id).status == "needs_attention"
-
-
-def test_the_login_form_needs_its_csrf_token_too(browser):
-    browser.get("/console/login")
-
-    response = browser.post("/console/login", data={"key": ADMIN_KEY}, follow_redirects=False)
-
-    assert response.status_code == 403
-
-
-def test_csrf_applies_to_the_console_only_not_to_the_json_api(system, gateway, clock):
-    checkout_id = needing_attention(system, gateway, clock)
-    with TestClient(create_app(system)) as api:
-        response = api.post(f"/ops/checkouts/{checkout_id}/resolve", json={"note": "by API"},
-                            headers=ADMIN)
-
-    assert response.status_code == 200, response.text
-    assert "csrf" not in response.headers.get("set-cookie", "").lower()
-
+from tests.integration.api_support import ADMIN_KEY, STORE, STORE_KEY
+from tests.integration.console.support import csrf_of, needing_attention, resolve_form, start
 
 # --- the operator commands --------------------------------------------------------------
 
@@ -151,7 +18,7 @@ def test_resolve_from_the_console_is_recorded_with_the_operators_key_id_and_note
     checkout_id = needing_attention(system, gateway, clock)
     token = csrf_of(operator.get(f"/console/checkouts/{checkout_id}").text)
 
-    response = _resolve(operator, checkout_id, "refunded by hand", token)
+    response = resolve_form(operator, checkout_id, "refunded by hand", token)
 
     assert response.status_code == 303
     events = operator.get(f"/checkouts/{checkout_id}/events", headers=STORE).json()["events"]
@@ -165,7 +32,7 @@ def test_resolve_without_a_note_is_refused(system, gateway, clock, operator):
     checkout_id = needing_attention(system, gateway, clock)
     token = csrf_of(operator.get(f"/console/checkouts/{checkout_id}").text)
 
-    response = _resolve(operator, checkout_id, "   ", token)
+    response = resolve_form(operator, checkout_id, "   ", token)
 
     assert response.status_code == 422 and "note is required" in response.text
     assert system.checkouts.get(checkout_id).status == "needs_attention"
@@ -190,7 +57,7 @@ def test_a_command_the_checkout_refuses_is_an_error_page_with_the_apis_status(sy
     paid = start(system, "cs_console_paid")
     token = csrf_of(operator.get("/console").text)
 
-    response = _resolve(operator, paid.checkout_id, "nothing to resolve", token)
+    response = resolve_form(operator, paid.checkout_id, "nothing to resolve", token)
 
     assert response.status_code == 409
     assert "only a needs_attention checkout can be resolved" in response.text
@@ -199,7 +66,7 @@ def test_a_command_the_checkout_refuses_is_an_error_page_with_the_apis_status(sy
 # --- what the pages show ----------------------------------------------------------------
 
 
-def test_the_queue_lists_checkouts_needing_attention_with_retry_and_resolve(
+def test_the_queue_lists_checkouts_needing_attention_with_retry_andresolve_form(
         system, gateway, clock, operator):
     checkout_id = needing_attention(system, gateway, clock)
     system.read_models.catch_up()
@@ -254,14 +121,6 @@ def test_what_a_customer_typed_is_escaped(system, operator):
 
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-
-
-def test_pages_forbid_scripts_and_frames_from_other_origins(operator):
-    headers = operator.get("/console").headers
-
-    assert "default-src 'self'" in headers["content-security-policy"]
-    assert "frame-ancestors 'none'" in headers["content-security-policy"]
-    assert headers["cache-control"] == "no-store"
 
 
 def test_payments_search_finds_a_payment_by_its_intent_id(system, operator):
@@ -320,16 +179,3 @@ def test_an_unknown_checkout_is_a_not_found_page(operator):
     response = operator.get("/console/checkouts/chk_00")
 
     assert response.status_code == 404 and "text/html" in response.headers["content-type"]
-
-
-# --- /schema works offline --------------------------------------------------------------
-
-
-def test_the_schema_page_loads_its_renderer_from_the_product_not_a_cdn(browser):
-    page = browser.get("/schema").text
-
-    assert "https://" not in page and "http://" not in page
-    assert '<script src="/console/static/vendor/scalar/standalone.js"' in page
-    asset = browser.get("/console/static/vendor/scalar/standalone.js")
-    assert asset.status_code == 200 and "@scalar/api-reference" in asset.text[:1000]
-    assert browser.get("/console/static/schema.css").status_code == 200
