@@ -21,9 +21,9 @@ log = structlog.get_logger(__name__)
 MAX_NOTE = 2000
 
 
-def _safe_next(raw: str | None) -> str:
+def _safe_next(raw: object) -> str:
     """Only a console path: never another site after logging in (no open redirect)."""
-    if raw and (raw == "/console" or raw.startswith(("/console/", "/console?"))) and "\\" not in raw:
+    if isinstance(raw, str) and (raw == "/console" or raw.startswith(("/console/", "/console?"))) and "\\" not in raw:
         return raw
     return "/console"
 
