@@ -6,13 +6,13 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.auth import Keys
 from api.bodies import JsonRequest
 from api.catalog import CatalogController
 from api.checkouts import CheckoutController
 from api.customers import CustomerController
+from api.console import console_routes, schema_render_plugin
 from api.health import healthz, metrics, readyz
 from api.inventory import InventoryController
 from api.logging import request_logging_middleware
@@ -42,7 +42,7 @@ def create_app(system: System, *, rate_limit: RateLimit | None = None) -> Litest
     return Litestar(
         route_handlers=[CheckoutController, OrderController, OrderAdminController,
                         InventoryController, CatalogController, OpsController, WebhookController,
-                        CustomerController, healthz, readyz, metrics],
+                        CustomerController, healthz, readyz, metrics, *console_routes(keys)],
         state=state,
         plugins=[StrictRequestSchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -53,7 +53,7 @@ def create_app(system: System, *, rate_limit: RateLimit | None = None) -> Litest
         on_shutdown=[limit.close] if limit is not None else [],
         openapi_config=OpenAPIConfig(
             title="checkout-saga", version="1.0.0", path="/schema",
-            render_plugins=[ScalarRenderPlugin()], components=COMPONENTS,
+            render_plugins=[schema_render_plugin()], components=COMPONENTS,
             description="Event-sourced checkout saga: checkouts, orders, refunds, inventory."),
         debug=False,
         logging_config=None,  # the process's logging is set up once, by adapters.logging_setup

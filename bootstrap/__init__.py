@@ -18,9 +18,9 @@ from adapters.stripe_gateway import StripeGatewayConfig, StripePaymentGateway
 from application.catalog_service import CatalogService
 from application.checkout_service import CheckoutService
 from application.command_runner import CommandRunner
+from application.customer_service import CustomerService
 from application.invoicing import ISSUE_CONFLICT_BUDGET, InvoicingService
 from application.order_admin import OrderAdmin
-from application.customer_service import CustomerService
 from application.order_service import OrderService
 from application.payment_effects import PaymentEffects
 from application.stripe_inbox import PaymentEventInbox
