@@ -11,8 +11,8 @@ from api.auth import Keys
 from api.bodies import JsonRequest
 from api.catalog import CatalogController
 from api.checkouts import CheckoutController
-from api.customers import CustomerController
 from api.console import console_routes, schema_render_plugin
+from api.customers import CustomerController
 from api.health import healthz, metrics, readyz
 from api.inventory import InventoryController
 from api.logging import request_logging_middleware
