@@ -4,6 +4,7 @@ A bad value raises ConfigError naming the variable; the CLI prints one line, exi
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,9 @@ class Settings:
     reservation_ttl_seconds: int = _DEFAULT_TTL_SECONDS
     stripe_emulator_port: int = 12111
     log_format: str = "json"
+    smtp_url: str | None = field(default=None, repr=False)  # may hold a password; unset: mails are written under ./var/outbox/
+    mail_from: str = "shop@localhost"
+    admin_email: str | None = None  # unset: no operator alerts are mailed
 
     @property
     def uses_emulator(self) -> bool:
@@ -77,6 +81,30 @@ def _keys(env: dict[str, str], name: str) -> tuple[str, ...]:
     return keys
 
 
+_ADDRESS = re.compile(r"\A[^@\s<>,;\"]+@[^@\s<>,;\"]+\Z")
+
+
+def _address(env: dict[str, str], name: str, default: str | None) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if len(raw) > 254 or not _ADDRESS.match(raw):
+        raise ConfigError(name, f"must be an e-mail address like shop@example.com, got {raw!r}")
+    return raw
+
+
+def _smtp_url(env: dict[str, str]) -> str | None:
+    from adapters.mail import SmtpUrlError, parse_smtp_url
+
+    raw = (env.get("CHECKOUT_SAGA_SMTP_URL") or "").strip() or None
+    if raw is not None:
+        try:
+            parse_smtp_url(raw)
+        except SmtpUrlError as exc:  # the message never repeats the URL (it may hold a password)
+            raise ConfigError("CHECKOUT_SAGA_SMTP_URL", str(exc)) from None
+    return raw
+
+
 def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
     env = dict(_read_dotenv(dotenv)) if dotenv is not None else {}
     env.update(os.environ if environ is None else environ)
@@ -113,4 +141,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = P
         reservation_ttl_seconds=_int(env, "CHECKOUT_SAGA_RESERVATION_TTL_SECONDS", _DEFAULT_TTL_SECONDS, 1, 7 * 86400),
         stripe_emulator_port=_int(env, "CHECKOUT_SAGA_STRIPE_EMULATOR_PORT", 12111, 0, 65535),
         log_format=log_format,
+        smtp_url=_smtp_url(env),
+        mail_from=_address(env, "CHECKOUT_SAGA_MAIL_FROM", "shop@localhost") or "shop@localhost",
+        admin_email=_address(env, "CHECKOUT_SAGA_ADMIN_EMAIL", None),
     )

@@ -18,6 +18,7 @@ from api.logging import request_logging_middleware
 from api.openapi import COMPONENTS, StrictRequestSchemaPlugin
 from api.ops import OpsController
 from api.orders import OrderController
+from api.outbox import OutboxController
 from api.problems import EXCEPTION_HANDLERS
 from api.webhooks import WebhookController
 from bootstrap import System
@@ -35,7 +36,7 @@ def create_app(system: System) -> Litestar:
     })
     return Litestar(
         route_handlers=[CheckoutController, OrderController, InventoryController, CatalogController,
-                        OpsController, WebhookController, healthz, readyz, metrics],
+                        OpsController, OutboxController, WebhookController, healthz, readyz, metrics],
         state=state,
         plugins=[StrictRequestSchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -44,6 +44,8 @@ class System:
     inbox: PaymentEventInbox
     _read_models: Any = field(default=None, repr=False)
     _idempotency_records: Any = field(default=None, repr=False)
+    _notifications: Any = field(default=None, repr=False)
+    notification_parts: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # --- the read side and background work ----------------------------------------------
 
@@ -69,6 +71,24 @@ class System:
                 ReadDatabase(self.settings.database, pool_size=4))
         return self._idempotency_records
 
+    @property
+    def notifications(self):
+        """The notifications outbox (issue 13): its feeder, senders, endpoints and items."""
+        if self._notifications is None:
+            from adapters.mail import mail_domain, mailer_for
+            from adapters.webhook_sender import HttpWebhookSender
+            from application.notifications import Notifications
+
+            parts = self.notification_parts
+            mailer = parts.get("mailer") or mailer_for(self.settings.smtp_url, self.settings.mail_from)
+            self._notifications = Notifications(
+                self.read_models.db, self.store, clock=self.clock, mailer=mailer,
+                webhooks=parts.get("webhook_sender") or HttpWebhookSender(),
+                admin_email=self.settings.admin_email,
+                mail_domain=mail_domain(self.settings.mail_from),
+                documents=parts.get("invoice_documents"), metrics=self.metrics)
+        return self._notifications
+
     def reconciler(self, *, window_hours: float = 24.0, counter=None):
         from application.reconciliation import Reconciler
 
@@ -89,6 +109,8 @@ class System:
             "purge_idempotency_keys": (PURGE_EVERY_SECONDS,
                                        scheduled_purge(self.idempotency_records, self.clock)),
         }
+        self.notifications.feeder.ensure()
+        jobs.update(self.notifications.jobs())
         return Worker(self.checkouts, DueWork(self.read_models.db, self.store), metrics=metrics,
                       jobs=jobs, **options)
 
@@ -111,7 +133,8 @@ def stripe_gateway(settings: Settings) -> StripePaymentGateway:
 def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | None = None,
           clock: ports.Clock | None = None, metrics: Metrics | None = None,
           observer: ports.SagaObserver | None = None, sleep=None,
-          read_models=None) -> System:
+          read_models=None, mailer=None, webhook_sender=None,
+          invoice_documents=None) -> System:
     """Wire one process. Overrides replace a part; everything else is built from settings."""
     store = store if store is not None else EventsourcingStore(settings.database)
     gateway = gateway if gateway is not None else stripe_gateway(settings)
@@ -128,4 +151,6 @@ def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | Non
     inbox = PaymentEventInbox(checkouts, orders, gateway)
     return System(settings=settings, store=store, gateway=gateway, clock=clock, metrics=metrics,
                   observer=observer, catalog=catalog, orders=orders, checkouts=checkouts,
-                  inbox=inbox, _read_models=read_models)
+                  inbox=inbox, _read_models=read_models,
+                  notification_parts={"mailer": mailer, "webhook_sender": webhook_sender,
+                                      "invoice_documents": invoice_documents})

@@ -25,6 +25,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                         *[s for name in schema.TABLE_NAMES for s in schema.create_all(name)]]),
     (601, "due_work", schema.DUE_WORK),
     (602, "reconciliation_reports", schema.RECONCILIATION_REPORTS),
+    (1301, "notifications_outbox", schema.OUTBOX + schema.WEBHOOK_ENDPOINTS),
 ]
 
 _BOOKKEEPING = """CREATE TABLE IF NOT EXISTS schema_migrations (
