@@ -3,7 +3,6 @@ endpoints ``PUT /admin/webhook-endpoints/{name}``, ``GET …/{name}/deliveries``
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 import msgspec
@@ -20,7 +19,9 @@ from api.writes import idempotent_write, strict_body
 OutboxStatus = Literal["pending", "sent", "failed"]
 WebhookEventType = Literal["order.paid", "order.refunded", "order.cancelled", "order.shipped",
                            "order.delivered", "dispute.opened", "checkout.needs_attention"]
-_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+EndpointName = Annotated[str, Parameter(
+    pattern=r"^[A-Za-z0-9_.-]{1,64}$", min_length=1, max_length=64,
+    description="the endpoint's name: 1-64 letters, digits, '.', '_' or '-'")]
 _URL = r"\Ahttps?://[^\s/?#]+[^\s]*\Z"
 
 
@@ -60,13 +61,6 @@ def _items(rows: list[dict]) -> OutboxListOut:
     return OutboxListOut(items=[OutboxItemOut(**row) for row in rows])
 
 
-def _endpoint_name(name: str) -> str:
-    if not _NAME.fullmatch(name):
-        raise ApiError(422, "validation_error", "the request is not valid", errors=[
-            {"field": "name", "message": "1-64 letters, digits, '.', '_' or '-'"}])
-    return name
-
-
 Limit = Annotated[int, Parameter(ge=1, le=500, description="at most this many items, newest first")]
 
 
@@ -84,11 +78,10 @@ class OutboxController(Controller):
 
     @put("/admin/webhook-endpoints/{name:str}", status_code=200,
          responses=problems_for(400, 401, 403, 409, 413, 422))
-    async def put_endpoint(self, request: Request, name: FromPath[str],
+    async def put_endpoint(self, request: Request, name: EndpointName,
                            data: JSONBody[WebhookEndpointIn],
                            idempotency_key_header: IdempotencyKey = None) -> Response[WebhookEndpointOut]:
         await strict_body(request, WebhookEndpointIn)
-        _endpoint_name(name)
         system = system_of(request)
 
         def run() -> tuple[int, WebhookEndpointOut]:
@@ -103,10 +96,10 @@ class OutboxController(Controller):
 
     @get("/admin/webhook-endpoints/{name:str}/deliveries", sync_to_thread=True,
          responses=problems_for(401, 403, 404, 422))
-    def deliveries(self, request: Request, name: FromPath[str], status: OutboxStatus | None = None,
+    def deliveries(self, request: Request, name: EndpointName, status: OutboxStatus | None = None,
                    limit: Limit = 100) -> OutboxListOut:
         strict_query(request, "status", "limit")
         notifications = system_of(request).notifications
-        if notifications.endpoints.get(_endpoint_name(name)) is None:
+        if notifications.endpoints.get(name) is None:
             raise ApiError(404, "not_found", f"no webhook endpoint {name}")
         return _items(notifications.outbox.items(status, kind="webhook", recipient=name, limit=limit))

@@ -76,13 +76,17 @@ class System:
         """The notifications outbox (issue 13): its feeder, senders, endpoints and items."""
         if self._notifications is None:
             from adapters.mail import mail_domain, mailer_for
+            from adapters.read_database import ReadDatabase
             from adapters.webhook_sender import HttpWebhookSender
             from application.notifications import Notifications
+            from migrations import migrate
 
             parts = self.notification_parts
             mailer = parts.get("mailer") or mailer_for(self.settings.smtp_url, self.settings.mail_from)
+            db = ReadDatabase(self.settings.database, pool_size=4)
+            migrate(db)
             self._notifications = Notifications(
-                self.read_models.db, self.store, clock=self.clock, mailer=mailer,
+                db, self.store, clock=self.clock, mailer=mailer,
                 webhooks=parts.get("webhook_sender") or HttpWebhookSender(),
                 admin_email=self.settings.admin_email,
                 mail_domain=mail_domain(self.settings.mail_from),
@@ -119,6 +123,8 @@ class System:
             self._read_models.close()
         if self._idempotency_records is not None:
             self._idempotency_records.close()
+        if self._notifications is not None:
+            self._notifications.close()
         close = getattr(self.store, "close", None)
         if close is not None:
             close()

@@ -162,7 +162,7 @@ def notifications_for(event: DomainEvent, *, order: OrderState | None,
 def retry_delay(attempts: int, jitter: float) -> timedelta:
     """The wait after the ``attempts``-th failed send: 5 s doubling to at most 1 h, each
     scaled by 50–100 % (``jitter`` in [0, 1)) so that many failures do not retry in step."""
-    step = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
+    step = min(FIRST_RETRY * (2 ** min(max(attempts - 1, 0), 20)), MAX_RETRY)
     return step * (0.5 + 0.5 * min(max(jitter, 0.0), 1.0))
 
 

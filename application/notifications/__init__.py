@@ -21,6 +21,8 @@ class Notifications:
     def __init__(self, db: ReadDatabase, event_store, *, clock, mailer: Mailer,
                  webhooks: WebhookSender, admin_email: str | None, mail_domain: str,
                  documents: InvoiceDocuments | None = None, metrics=None) -> None:
+        self.db = db
+        self._webhook_sender = webhooks
         self.outbox = Outbox(db)
         self.endpoints = WebhookEndpoints(db)
         self.feeder = OutboxFeeder(db, event_store, admin_email=admin_email, clock=clock)
@@ -55,3 +57,9 @@ class Notifications:
         for kind in ("email", "webhook"):
             self.metrics.outbox_pending.labels(kind=kind).set(counts.get((kind, "pending"), 0))
             self.metrics.outbox_failed.labels(kind=kind).set(counts.get((kind, "failed"), 0))
+
+    def close(self) -> None:
+        close = getattr(self._webhook_sender, "close", None)
+        if close is not None:
+            close()
+        self.db.close()

@@ -32,6 +32,7 @@ from projections import store as tracking
 log = structlog.get_logger("notifications")
 
 TRACKING_NAME = "notifications"
+START_NAME = "notifications__start"  # where the feeder began (the audit expects nothing before)
 
 
 class OutboxFeeder:
@@ -50,11 +51,16 @@ class OutboxFeeder:
             if tx.fetchone("SELECT name FROM projection_tracking WHERE name = ?",
                            (TRACKING_NAME,)) is not None:
                 return
-            tracking.ensure_tracking(tx, [TRACKING_NAME])
+            tracking.ensure_tracking(tx, [TRACKING_NAME, START_NAME])
             if from_head:
                 head = self.event_store.max_notification_id()
-                tracking.set_position(tx, [TRACKING_NAME], head)
+                tracking.set_position(tx, [TRACKING_NAME, START_NAME], head)
                 log.info("outbox_feeder_started_at_head", position=head)
+
+    def started_at(self) -> int:
+        with self.db.read() as tx:
+            row = tx.fetchone("SELECT position FROM projection_tracking WHERE name = ?", (START_NAME,))
+        return int(row["position"]) if row else 0
 
     def position(self) -> int:
         with self.db.read() as tx:
