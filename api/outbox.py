@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, put
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 from msgspec import Meta
 
 from api.auth import admin_guard
 from api.context import strict_query, system_of
 from api.openapi import BEARER, IdempotencyKey, problems_for
 from api.problems import ApiError
+from api.schemas import Request as RequestBody
 from api.writes import idempotent_write, strict_body
 
 OutboxStatus = Literal["pending", "sent", "failed"]
@@ -25,7 +26,7 @@ EndpointName = Annotated[str, Parameter(
 _URL = r"\Ahttps?://[^\s/?#]+[^\s]*\Z"
 
 
-class WebhookEndpointIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class WebhookEndpointIn(RequestBody):
     url: Annotated[str, Meta(min_length=8, max_length=2048, pattern=_URL)]
     secret: Annotated[str, Meta(min_length=8, max_length=255, pattern=r"\A[\x21-\x7e]+\Z")]
     events: Annotated[list[WebhookEventType], Meta(min_length=1, max_length=7)]
@@ -71,7 +72,7 @@ class OutboxController(Controller):
     guards = [admin_guard]
 
     @get("/ops/outbox", sync_to_thread=True, responses=problems_for(401, 403, 422))
-    def outbox(self, request: Request, status: OutboxStatus | None = None,
+    def outbox(self, request: Request, status: FromQuery[OutboxStatus | None] = None,
                limit: Limit = 100) -> OutboxListOut:
         strict_query(request, "status", "limit")
         return _items(system_of(request).notifications.outbox.items(status, limit=limit))
@@ -96,7 +97,7 @@ class OutboxController(Controller):
 
     @get("/admin/webhook-endpoints/{name:str}/deliveries", sync_to_thread=True,
          responses=problems_for(401, 403, 404, 422))
-    def deliveries(self, request: Request, name: EndpointName, status: OutboxStatus | None = None,
+    def deliveries(self, request: Request, name: EndpointName, status: FromQuery[OutboxStatus | None] = None,
                    limit: Limit = 100) -> OutboxListOut:
         strict_query(request, "status", "limit")
         notifications = system_of(request).notifications

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from checkout_saga.checkout import fold_checkout
 from checkout_saga.ids import CHECKOUT_PREFIX, parse_prefixed
-from checkout_saga.notifications import MailIntent, check_notifications, interesting, notifications_for
+from checkout_saga.notifications import (
+    MailIntent,
+    check_notifications,
+    interesting,
+    notifications_for,
+)
 from checkout_saga.order import fold_order
 from events import codec
 from events import order as order_events

@@ -4,9 +4,9 @@ what it accepts, and an HTTP endpoint that answers with programmed statuses."""
 from __future__ import annotations
 
 import email
-from email import policy
 import socket
 import threading
+from email import policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 

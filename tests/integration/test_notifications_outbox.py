@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+
 import pytest
 
 from adapters.database import parse_database_url
