@@ -14,6 +14,7 @@ from adapters.settings import Settings
 from application.notifications.audit import verify
 from checkout_saga.commands import CartLine, RefundOrder, StartCheckout
 from checkout_saga.ids import parse_prefixed
+from checkout_saga.notification_ports import Document
 from events import checkout as checkout_events
 from events import order as order_events
 from tests.conftest import system_for
@@ -228,3 +229,51 @@ def test_a_delivery_for_a_dead_endpoint_keeps_its_retries_bounded(system, clock)
     [delivery] = items(system, kind="webhook")
     assert delivery["status"] == "pending" and delivery["attempts"] == 1
     assert delivery["last_error"].startswith("ConnectError")
+
+
+class Invoices:
+    def document_for(self, order_id, kind, refund_id=None):
+        return Document(filename=f"{kind}-{order_id}.pdf", content=b"%PDF-1.7 test")
+
+
+def test_the_confirmation_carries_the_invoice_pdf_when_the_orders_side_has_one(
+        store, gateway, clock, database_url, smtp):
+    settings = Settings(database_url=database_url, database=parse_database_url(database_url),
+                        smtp_url=smtp.url, mail_from="shop@example.com")
+    system = system_for(store, gateway, clock, settings=settings, invoice_documents=Invoices())
+    system.catalog.set_seller("acct_1", charges_enabled=True)
+    system.catalog.upsert_product(sku="TSHIRT-M", name="T-shirt M", unit_amount=1999,
+                                  currency="usd", seller_id="acct_1", active=True)
+    system.catalog.adjust_stock("TSHIRT-M", 10, "initial")
+    system.notifications.feeder.ensure(from_head=False)
+    order_id = paid_order(system)
+
+    system.notifications.run_once()
+    system.notifications.close()
+
+    [mail] = smtp.messages
+    [pdf] = [p for p in mail.walk() if p.get_content_type() == "application/pdf"]
+    assert pdf.get_filename() == f"invoice-{order_id}.pdf"
+
+
+def test_a_second_process_reading_the_same_events_makes_no_second_notification(
+        system, store, gateway, clock, database_url, smtp):
+    paid_order(system)
+    other = system_for(store, gateway, clock, settings=system.settings)  # another worker, a restart
+
+    other.notifications.run_once()
+    system.notifications.run_once()
+    other.notifications.close()
+
+    assert len(smtp.messages) == 1 and len(items(system)) == 1
+
+
+def test_the_worker_runs_the_outbox_jobs(system, smtp):
+    worker = system.worker()
+    paid_order(system)
+
+    assert {"outbox_feed", "outbox_send_email", "outbox_send_webhook"} <= set(worker.jobs)
+    for job in ("outbox_feed", "outbox_send_email", "outbox_send_webhook"):
+        worker.jobs[job][1]()
+
+    assert len(smtp.messages) == 1
