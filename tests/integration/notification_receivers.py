@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 def free_port() -> int:
@@ -22,7 +23,9 @@ def free_port() -> int:
 class SmtpSink:
     """``start()``/``stop()`` on a fixed port, so a test can take the server down and up."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, login: tuple[str, str] | None = None) -> None:
+        self.login = login  # require AUTH with these credentials (over plain SMTP, for tests)
+        self.logins: list[str] = []
         self.port = free_port()
         self.messages: list[EmailMessage] = []
         self.raw: list[bytes] = []
@@ -34,12 +37,23 @@ class SmtpSink:
                                                       policy=policy.default))
         return "250 OK"
 
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        user = auth_data.login.decode()
+        ok = (user, auth_data.password.decode()) == self.login
+        if ok:
+            self.logins.append(user)
+        return AuthResult(success=ok)
+
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> SmtpSink:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        options = {}
+        if self.login is not None:
+            options = {"authenticator": self._authenticate, "auth_required": True,
+                       "auth_require_tls": False}
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self._controller.start()
         return self
 

@@ -85,3 +85,4 @@ def test_the_webhook_signature_is_hmac_sha256_over_the_timestamp_and_body():
     header = signature("whsec_x", b'{"id":"evt_1"}', 1700000000)
     expected = hmac.new(b"whsec_x", b'1700000000.{"id":"evt_1"}', hashlib.sha256).hexdigest()
     assert header == f"t=1700000000,v1={expected}"
+
