@@ -49,6 +49,16 @@ class Metrics:
         self.projection_lag_seconds = Gauge(
             "projection_lag_seconds", "Age of the oldest event a projection has not applied",
             ["projection"], registry=r, multiprocess_mode="mostrecent")
+        # issue 13: the notifications outbox
+        self.outbox_pending = Gauge("outbox_pending", "Notifications recorded, not yet sent",
+                                    ["kind"], registry=r,
+                                    multiprocess_mode="mostrecent")
+        self.outbox_failed = Gauge("outbox_failed", "Notifications given up (after 3 days)",
+                                   ["kind"], registry=r,
+                                    multiprocess_mode="mostrecent")
+        self.notification_send_seconds = Histogram(
+            "notification_send_seconds", "Time to hand one notification over (SMTP, webhook POST)",
+            ["kind", "outcome"], registry=r)
 
     def render(self) -> bytes:
         directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

@@ -6,10 +6,12 @@ PDF's creation date, so the same document gives the same bytes on every request.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fpdf import FPDF
 
+from checkout_saga.notification_ports import Document
 from checkout_saga.order import CreditNoteState, InvoiceState, OrderState
 from checkout_saga.pricing import format_rate
 from events.documents import Address
@@ -155,3 +157,26 @@ def render_credit_note(order: OrderState, invoice: InvoiceState, note: CreditNot
     pdf.ln(4)
     pdf.text_line(f"Invoice total was {money(invoice.amount_total, invoice.currency)}.", size=8)
     return bytes(pdf.output())
+
+
+class InvoicePdfs:
+    """``checkout_saga.notification_ports.InvoiceDocuments`` from the order stream: the invoice
+    of a paid order, or the credit note of one of its refunds, as a PDF (None while it has
+    none: the mail then goes without, and says where the document can be fetched)."""
+
+    def __init__(self, order_of: Callable[[str], OrderState | None]) -> None:
+        self.order_of = order_of
+
+    def document_for(self, order_id: str, kind: str, refund_id: str | None = None) -> Document | None:
+        order = self.order_of(order_id)
+        invoice = order.invoice if order is not None else None
+        if invoice is None:
+            return None
+        if kind == "invoice":
+            return Document(filename=f"{invoice.invoice_number}.pdf",
+                            content=render_invoice(order, invoice))
+        note = order.credit_notes.get(refund_id) if refund_id else None
+        if note is None:
+            return None
+        return Document(filename=f"{note.credit_note_number}.pdf",
+                        content=render_credit_note(order, invoice, note))

@@ -4,6 +4,7 @@ A bad value raises ConfigError naming the variable; the CLI prints one line, exi
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,9 @@ class Settings:
     free_shipping_over: int | None = None
     rate_limit_per_minute: int = 1200  # storefront writes per key per minute; 0: no limit
     redis_url: str | None = None  # shares the rate limit's count across processes and machines
+    smtp_url: str | None = field(default=None, repr=False)  # may hold a password; unset: mails are written under ./var/outbox/
+    mail_from: str = "shop@localhost"
+    admin_email: str | None = None  # unset: no operator alerts are mailed
 
     @property
     def uses_emulator(self) -> bool:
@@ -117,6 +121,28 @@ def _optional_int(env: dict[str, str], name: str, low: int, high: int) -> int | 
     if not env.get(name):
         return None
     return _int(env, name, 0, low, high)
+_ADDRESS = re.compile(r"\A[^@\s<>,;\"]+@[^@\s<>,;\"]+\Z")
+
+
+def _address(env: dict[str, str], name: str, default: str | None) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if len(raw) > 254 or not _ADDRESS.match(raw):
+        raise ConfigError(name, f"must be an e-mail address like shop@example.com, got {raw!r}")
+    return raw
+
+
+def _smtp_url(env: dict[str, str]) -> str | None:
+    from adapters.mail import SmtpUrlError, parse_smtp_url
+
+    raw = (env.get("CHECKOUT_SAGA_SMTP_URL") or "").strip() or None
+    if raw is not None:
+        try:
+            parse_smtp_url(raw)
+        except SmtpUrlError as exc:  # the message never repeats the URL (it may hold a password)
+            raise ConfigError("CHECKOUT_SAGA_SMTP_URL", str(exc)) from None
+    return raw
 
 
 def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -165,4 +191,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = P
         free_shipping_over=_optional_int(env, "CHECKOUT_SAGA_FREE_SHIPPING_OVER", 0, _MAX_MONEY),
         rate_limit_per_minute=_int(env, "CHECKOUT_SAGA_RATE_LIMIT_PER_MINUTE", 1200, 0, 10_000_000),
         redis_url=redis_url,
+        smtp_url=_smtp_url(env),
+        mail_from=_address(env, "CHECKOUT_SAGA_MAIL_FROM", "shop@localhost") or "shop@localhost",
+        admin_email=_address(env, "CHECKOUT_SAGA_ADMIN_EMAIL", None),
     )

@@ -20,6 +20,7 @@ from api.openapi import COMPONENTS, StrictRequestSchemaPlugin
 from api.ops import OpsController
 from api.order_admin import OrderAdminController
 from api.orders import OrderController
+from api.outbox import OutboxController
 from api.problems import EXCEPTION_HANDLERS
 from api.rate_limit import RateLimit, rate_limit_middleware
 from api.webhooks import WebhookController
@@ -41,8 +42,9 @@ def create_app(system: System, *, rate_limit: RateLimit | None = None) -> Litest
     })
     return Litestar(
         route_handlers=[CheckoutController, OrderController, OrderAdminController,
-                        InventoryController, CatalogController, OpsController, WebhookController,
-                        CustomerController, healthz, readyz, metrics, *console_routes(keys)],
+                        InventoryController, CatalogController, OpsController, OutboxController,
+                        WebhookController, CustomerController, healthz, readyz, metrics,
+                        *console_routes(keys)],
         state=state,
         plugins=[StrictRequestSchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -35,6 +35,7 @@ def metrics(request: Request) -> Response:
         for name, (events, seconds) in _safe_lag(read_models).items():
             state.metrics.projection_lag.labels(projection=name).set(events)
             state.metrics.projection_lag_seconds.labels(projection=name).set(seconds)
+        _refresh_outbox_gauges(state.system)
     return Response(content=state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -43,3 +44,11 @@ def _safe_lag(read_models) -> dict[str, tuple[float, float]]:
         return dict(read_models.lag_metrics())
     except Exception:  # noqa: BLE001 - lag is best effort for a scrape; the scrape still answers
         return {}
+
+
+def _refresh_outbox_gauges(system) -> None:
+    """The outbox gauges as of this scrape (the worker that sends may be another process)."""
+    try:
+        system.notifications.refresh_gauges()
+    except Exception:  # noqa: BLE001 - best effort for a scrape, like the lag above
+        pass

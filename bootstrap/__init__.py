@@ -13,6 +13,7 @@ from typing import Any
 from adapters.clock import SystemClock
 from adapters.event_store import EventsourcingStore
 from adapters.metrics import LoggingSagaObserver, Metrics
+from adapters.pdf_documents import InvoicePdfs
 from adapters.settings import Settings
 from adapters.stripe_gateway import StripeGatewayConfig, StripePaymentGateway
 from application.catalog_service import CatalogService
@@ -25,6 +26,7 @@ from application.order_service import OrderService
 from application.payment_effects import PaymentEffects
 from application.stripe_inbox import PaymentEventInbox
 from checkout_saga import ports
+from checkout_saga.errors import NotFoundError
 from checkout_saga.pricing import Pricing
 
 RECONCILE_EVERY_SECONDS = 300.0
@@ -52,6 +54,8 @@ class System:
     order_admin: OrderAdmin | None = None
     _read_models: Any = field(default=None, repr=False)
     _idempotency_records: Any = field(default=None, repr=False)
+    _notifications: Any = field(default=None, repr=False)
+    notification_parts: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # --- the read side and background work ----------------------------------------------
 
@@ -76,6 +80,28 @@ class System:
             self._idempotency_records = IdempotencyRecords(
                 ReadDatabase(self.settings.database, pool_size=4))
         return self._idempotency_records
+
+    @property
+    def notifications(self):
+        """The notifications outbox (issue 13): its feeder, senders, endpoints and items."""
+        if self._notifications is None:
+            from adapters.mail import mail_domain, mailer_for
+            from adapters.read_database import ReadDatabase
+            from adapters.webhook_sender import HttpWebhookSender
+            from application.notifications import Notifications
+            from migrations import migrate
+
+            parts = self.notification_parts
+            mailer = parts.get("mailer") or mailer_for(self.settings.smtp_url, self.settings.mail_from)
+            db = ReadDatabase(self.settings.database, pool_size=4)
+            migrate(db)
+            self._notifications = Notifications(
+                db, self.store, clock=self.clock, mailer=mailer,
+                webhooks=parts.get("webhook_sender") or HttpWebhookSender(),
+                admin_email=self.settings.admin_email,
+                mail_domain=mail_domain(self.settings.mail_from),
+                documents=parts.get("invoice_documents"), metrics=self.metrics)
+        return self._notifications
 
     def reconciler(self, *, window_hours: float = 24.0, counter=None):
         from application.reconciliation import Reconciler
@@ -102,6 +128,8 @@ class System:
             jobs["invoices"] = (INVOICE_SWEEP_SECONDS, self.invoicing.sweep, True)
         options.setdefault("orders", self.orders)
         options.setdefault("inbox", self.inbox)
+        self.notifications.feeder.ensure()
+        jobs.update(self.notifications.jobs())
         return Worker(self.checkouts, DueWork(self.read_models.db, self.store), metrics=metrics,
                       jobs=jobs, **options)
 
@@ -110,6 +138,8 @@ class System:
             self._read_models.close()
         if self._idempotency_records is not None:
             self._idempotency_records.close()
+        if self._notifications is not None:
+            self._notifications.close()
         close = getattr(self.store, "close", None)
         if close is not None:
             close()
@@ -127,10 +157,18 @@ def pricing_of(settings: Settings) -> Pricing:
                    free_shipping_over=settings.free_shipping_over)
 
 
+def _order_or_none(orders: OrderService, order_id: str):
+    try:
+        return orders.get_order(order_id)
+    except NotFoundError:
+        return None
+
+
 def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | None = None,
           clock: ports.Clock | None = None, metrics: Metrics | None = None,
           observer: ports.SagaObserver | None = None, sleep=None,
-          read_models=None) -> System:
+          read_models=None, mailer=None, webhook_sender=None,
+          invoice_documents=None) -> System:
     """Wire one process. Overrides replace a part; everything else is built from settings."""
     store = store if store is not None else EventsourcingStore(settings.database)
     gateway = gateway if gateway is not None else stripe_gateway(settings)
@@ -154,7 +192,11 @@ def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | Non
                       **({"sleep": sleep} if sleep is not None else {})), catalog)
     runner.followers.append(invoicing.after_recorded)
     order_admin = OrderAdmin(runner, orders, checkouts)
+    if invoice_documents is None:
+        invoice_documents = InvoicePdfs(lambda order_id: _order_or_none(orders, order_id))
     return System(settings=settings, store=store, gateway=gateway, clock=clock, metrics=metrics,
                   observer=observer, catalog=catalog, orders=orders, checkouts=checkouts,
                   inbox=inbox, customers=customers, invoicing=invoicing,
-                  order_admin=order_admin, _read_models=read_models)
+                  order_admin=order_admin, _read_models=read_models,
+                  notification_parts={"mailer": mailer, "webhook_sender": webhook_sender,
+                                      "invoice_documents": invoice_documents})

@@ -33,7 +33,8 @@ def run(args, system) -> int:
         if args.audit_command == "verify":
             db = ReadDatabase(settings.database, pool_size=1)
             try:
-                return verify(event_store, db if db.table_exists("projection_tracking") else None)
+                return verify(event_store, db if db.table_exists("projection_tracking") else None,
+                              notification_problems=_notification_problems(system, db))
             finally:
                 db.close()
         sys.stderr.write(f"unknown audit command: {args.audit_command}\n")
@@ -127,13 +128,23 @@ def replay_equals_live(event_store, events: list) -> list[Violation]:
     return out
 
 
-def verify(event_store, read_db=None) -> int:
+def _notification_problems(system, db) -> list[str]:
+    """Invariant 10 (issue 13), when this database has an outbox."""
+    if not db.table_exists("outbox"):
+        return []
+    from application.notifications.audit import verify as verify_notifications
+
+    return verify_notifications(system.notifications, system.store, system.settings.admin_email)
+
+
+def verify(event_store, read_db=None, notification_problems: list[str] | tuple = ()) -> int:
     """Every invariant over every stream; with ``read_db``, invariant 7 also over the read
     models (served rows = replay of the events each projection has tracked)."""
     events = list(event_store.all_events())
     violations = check_invariants(events) + replay_equals_live(event_store, events)
     if read_db is not None:
         violations += read_models_equal_replay(event_store, read_db)
+    violations += [Violation(10, p, (p.split(":", 1)[0],)) for p in notification_problems]
     for v in violations:
         sys.stdout.write(f"invariant {v.invariant} violated: {v.message} [{', '.join(v.ids)}]\n")
     streams = len({e.originator_id for e in events})

@@ -26,6 +26,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (601, "due_work", schema.DUE_WORK),
     (602, "reconciliation_reports", schema.RECONCILIATION_REPORTS),
     (1101, "orders_v2", schema.ORDERS_V2),
+    (1301, "notifications_outbox", schema.OUTBOX + schema.WEBHOOK_ENDPOINTS),
 ]
 
 _BOOKKEEPING = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -98,3 +98,24 @@ RECONCILIATION_REPORTS = [
     "CREATE INDEX IF NOT EXISTS reconciliation_reports_created_idx "
     "ON reconciliation_reports (created_at)",
 ]
+
+
+# --- issue 13: the notifications outbox and outbound webhook endpoints --------------------
+
+OUTBOX = [
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, template TEXT, event_type TEXT,
+        recipient TEXT NOT NULL, cause TEXT NOT NULL, payload TEXT NOT NULL,
+        status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+        next_attempt_at TEXT, claimed_by TEXT, claimed_until TEXT,
+        created_at TEXT NOT NULL, sent_at TEXT, updated_at TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS outbox_due_idx ON outbox (status, next_attempt_at)",
+    "CREATE INDEX IF NOT EXISTS outbox_recipient_idx ON outbox (kind, recipient, created_at)",
+    "CREATE INDEX IF NOT EXISTS outbox_created_idx ON outbox (created_at)",
+]
+
+WEBHOOK_ENDPOINTS = [
+    """CREATE TABLE IF NOT EXISTS webhook_endpoints (
+        name TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL, events TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+]

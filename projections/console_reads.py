@@ -11,7 +11,6 @@ from projections.base import rfc3339, ts
 SEARCH_LIMIT = 50
 _PAYMENT_KEYS = ("payment_intent_id", "charge_id", "checkout_id", "order_id", "refund_id",
                  "provider_refund_id", "dispute_id")
-OUTBOX_TABLE = "outbox"
 
 
 def checkouts_by_status(tx) -> dict[str, int]:
@@ -67,15 +66,6 @@ def search_orders(tx, text: str, limit: int = SEARCH_LIMIT) -> list[dict]:
     return [{**r, "created_at": rfc3339(r["created_at"])} for r in rows]
 
 
-def outbox_items(tx, status: str | None = None, limit: int = SEARCH_LIMIT) -> list[dict]:
-    """The outbox's messages (CONTRACT §3.5 ``/ops/outbox``), newest first."""
-    sql = f"SELECT * FROM {OUTBOX_TABLE}"
-    params: list = []
-    if status:
-        sql += " WHERE status = ?"
-        params.append(status)
-    return list(tx.fetchall(sql + " ORDER BY created_at DESC LIMIT ?", [*params, limit]))
-
 
 class ConsoleReads:
     """The console's reads on one read database, each in its own snapshot."""
@@ -103,9 +93,3 @@ class ConsoleReads:
         with self.db.read() as tx:
             return search_orders(tx, text)
 
-    def outbox(self, status: str | None = None) -> list[dict] | None:
-        """None while this product has no outbox (the notifications feature is not built yet)."""
-        if not self.db.table_exists(OUTBOX_TABLE):
-            return None
-        with self.db.read() as tx:
-            return outbox_items(tx, status)

@@ -89,7 +89,6 @@ class ConsolePages(Controller):
     def outbox(self, request: Request) -> Response:
         status = request.query_params.get("status")
         status = status if status in OUTBOX_STATUSES else None
-        reads = _reads(request)
-        items = None if reads is None else reads.outbox(status)
+        items = system_of(request).notifications.outbox.items(status)
         return render("outbox.html", request, items=items, status=status,
                       statuses=OUTBOX_STATUSES)

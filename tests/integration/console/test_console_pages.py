@@ -154,25 +154,21 @@ def test_the_reconciliation_page_lists_the_latest_reports_discrepancies(system, 
     assert "/console/checkouts/chk_9" in page
 
 
-def test_the_outbox_page_says_the_feature_is_not_built_yet(operator):
-    response = operator.get("/console/outbox")
+def test_the_outbox_page_lists_notifications_with_their_state_escaped(system, operator):
+    from datetime import UTC, datetime
 
-    assert response.status_code == 200 and "not built yet" in response.text
+    from checkout_saga.notifications import MailIntent
 
-
-def test_the_outbox_page_lists_messages_once_an_outbox_exists(system, operator):
-    with system.read_models.db.write() as tx:
-        tx.execute("CREATE TABLE outbox (id TEXT PRIMARY KEY, kind TEXT, template TEXT, "
-                   "\"to\" TEXT, status TEXT, attempts INTEGER, last_error TEXT, created_at TEXT, "
-                   "sent_at TEXT)")
-        tx.execute("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   ("msg_1", "email", "order_paid", "ada@example.com", "failed", 3, "smtp <down>",
-                    "2026-11-22T10:00:00Z", None))
+    system.notifications.outbox.add([MailIntent(
+        id="ntf_console_1", template="order_confirmation", to="ada@example.com",
+        cause="order:1", context={})], datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+    system.notifications.outbox.mark_failed("ntf_console_1", "smtp <down>",
+                                            datetime(2026, 11, 22, 10, 5, tzinfo=UTC))
 
     page = operator.get("/console/outbox", params={"status": "failed"}).text
 
-    assert "msg_1" in page and "order_paid" in page and "smtp &lt;down&gt;" in page
-    assert "not built yet" not in page
+    assert "ntf_console_1" in page and "order_confirmation" in page
+    assert "smtp &lt;down&gt;" in page and "smtp <down>" not in page
 
 
 def test_an_unknown_checkout_is_a_not_found_page(operator):
