@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.auth import Keys
@@ -15,7 +14,7 @@ from api.checkouts import CheckoutController
 from api.health import healthz, metrics, readyz
 from api.inventory import InventoryController
 from api.logging import request_logging_middleware
-from api.openapi import COMPONENTS, StrictRequestSchemaPlugin
+from api.openapi import COMPONENTS, ApiDocumentConfig, StrictRequestSchemaPlugin
 from api.ops import OpsController
 from api.orders import OrderController
 from api.problems import EXCEPTION_HANDLERS
@@ -42,7 +41,7 @@ def create_app(system: System) -> Litestar:
         middleware=[request_logging_middleware],
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonRequest,
-        openapi_config=OpenAPIConfig(
+        openapi_config=ApiDocumentConfig(
             title="checkout-saga", version="1.0.0", path="/schema",
             render_plugins=[ScalarRenderPlugin()], components=COMPONENTS,
             description="Event-sourced checkout saga: checkouts, orders, refunds, inventory."),

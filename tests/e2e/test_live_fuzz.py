@@ -1,0 +1,215 @@
+"""schemathesis against the live server, all phases: ``checkout-saga serve`` as a subprocess on
+a fresh PostgreSQL database with its built-in Stripe emulator, seeded with a seller who can
+take payments, a product with stock and one completed checkout.
+
+- coverage and fuzzing phases through schemathesis' engine (what ``schemathesis run`` does),
+  bounded by a time budget and an example count;
+- the stateful phase through ``schema.as_state_machine()``, which follows the document's
+  OpenAPI links (a created checkout to its reads, confirm, cancel, events and order; an order
+  to its refunds; a product to its stock), bounded in examples and steps.
+
+Every response must: not be a 5xx, have a declared status, content type and body (schemathesis'
+default checks), be an RFC 9457 problem with a ``code`` when it is an error, and, for a request
+that matches the schema, be refused only for the state it meets (an unknown SKU, a checkout that
+cannot be confirmed any more, ...), never as invalid. Storefront routes are called with the
+storefront key, admin routes with the admin key. About two minutes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.engine import events
+from schemathesis.generation.modes import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from tests.conftest import IN_CI
+from tests.e2e.http_helpers import (
+    ADMIN_KEY,
+    STORE_KEY,
+    ServerProcess,
+    Shop,
+    Unavailable,
+    checkout_body,
+    postgres_database,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+# Seconds for the coverage + fuzzing run (the engine repeats fuzzing until the budget is spent),
+# and the stateful phase's examples and steps. LIVE_FUZZ_SECONDS=600 explores further by hand.
+ENGINE_SECONDS = int(os.environ.get("LIVE_FUZZ_SECONDS", "60"))
+FUZZ_EXAMPLES = 25
+STATEFUL_EXAMPLES = 30
+STATEFUL_STEPS = 6
+SEED = 20261201
+
+# Admin routes: everything a storefront key gets 403 for (the document's 403 responses).
+ADMIN_OPERATIONS = [
+    {"include-tag": "catalog"}, {"include-tag": "ops"},
+    {"include-path": "/inventory/{sku}/adjustments"},
+    {"include-path": "/orders/{order_id}/refunds", "include-method": "POST"},
+]
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
+
+# A request matching the schema may still be refused for the state it meets; these are the only
+# refusals it may get (status, problem code or None for any code).
+STATE_DEPENDENT = {401, 402, 403, 404, 409}
+STATE_DEPENDENT_422 = {"unknown_sku", "product_unavailable", "currency_mismatch"}
+UNSIGNABLE = ("POST", "/webhooks/stripe", 400, "invalid_signature")  # no generator signs events
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    try:
+        database = postgres_database()
+        url = database.__enter__()
+    except Unavailable as exc:
+        if IN_CI:
+            pytest.fail(f"{exc}; CI requires the PostgreSQL tests to run")
+        pytest.skip(str(exc))
+    try:
+        with ServerProcess(url) as running:
+            yield running
+    finally:
+        database.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def seeded(shop) -> dict[str, str]:
+    """A seller who can take payments, a product with plenty of stock, one paid order."""
+    sku = shop.product(stock=100_000, seller="acct_fuzz")
+    response = shop.store.post("/checkouts", json=checkout_body("cs_live_fuzz_0001", sku))
+    assert response.status_code == 201, response.text
+    checkout = shop.wait_for_status(response.json()["checkout_id"], "completed", timeout=30)
+    return {"sku": sku, "checkout_id": checkout["checkout_id"],
+            "order_id": checkout["order"]["order_id"], "seller_id": "acct_fuzz"}
+
+
+def _schema(server: ServerProcess, seeded: dict[str, str], **phases: bool):
+    config = schemathesis.Config.from_dict({
+        "seed": SEED,
+        "workers": 1,
+        "max-time": ENGINE_SECONDS,
+        "suppress-health-check": ["all"],
+        "headers": {"Authorization": f"Bearer {STORE_KEY}"},
+        "generation": {"max-examples": FUZZ_EXAMPLES, "with-security-parameters": False},
+        "phases": {name: {"enabled": phases.get(name, False)}
+                   for name in ("examples", "coverage", "fuzzing", "stateful")},
+        # replaced by _refused_for_state below, which knows which refusals depend on state
+        # allow_header_conformance: litestar's automatic OPTIONS answer lists the methods of one
+        # handler of a path, not all (OPTIONS /products/{sku} says GET, not PUT); a known gap,
+        # reported, not fixed here. A 405 does list them all (schemathesis' unsupported_method).
+        "checks": {"positive_data_acceptance": {"enabled": False},
+                   "allow_header_conformance": {"enabled": False}},
+        "operations": [{**match, "headers": {"Authorization": f"Bearer {ADMIN_KEY}"}}
+                       for match in ADMIN_OPERATIONS],
+        # half of the generated identifiers (and cart SKUs) name the seeded resources
+        "dictionaries": {name: {"values": [value]} for name, value in seeded.items()}
+        | {"currency": {"values": ["usd"]}},
+        "parameters": {f"path.{name}": {"dictionary": name, "probability": 0.5} for name in seeded}
+        | {"body.items[*].sku": {"dictionary": "sku", "probability": 0.5},
+           "body.currency": {"dictionary": "currency", "probability": 0.5}},
+    })
+    return schemathesis.openapi.from_url(f"{server.base_url}/schema/openapi.json", config=config)
+
+
+def _problem(method: str, path: str, status: int, content_type: str, body: Any,
+             positive: bool) -> str | None:
+    """What is wrong with this answer beyond schemathesis' own checks, or None."""
+    if status < 400:
+        return None
+    if not content_type.startswith("application/problem+json"):
+        return f"{status} served as {content_type!r}, not application/problem+json"
+    if not isinstance(body, dict) or not PROBLEM_FIELDS <= body.keys() or body["status"] != status:
+        return f"{status} is not an RFC 9457 problem with a code: {str(body)[:300]}"
+    if not positive or status in STATE_DEPENDENT:
+        return None
+    code = body["code"]
+    if (method, path, status, code) == UNSIGNABLE:
+        return None
+    if status == 422 and code in STATE_DEPENDENT_422:
+        return None
+    fields = {e.get("field") for e in body.get("errors") or []}
+    messages = [e.get("message", "") for e in body.get("errors") or []]
+    # JSON Schema cannot say "distinct SKUs" of a list of objects; a cursor is opaque
+    if code == "validation_error" and messages and all(
+            m.startswith("duplicate sku") for m in messages):
+        return None
+    if code == "validation_error" and fields == {"cursor"}:
+        return None
+    return f"a request matching the schema was refused as invalid: {status} {str(body)[:300]}"
+
+
+def _describe(method: str, uri: str, body: bytes | None, failure: str) -> str:
+    return f"{method} {uri}\n  body: {(body or b'')[:300]!r}\n  {failure}"
+
+
+def test_coverage_and_fuzzing_phases_find_no_server_error_and_no_mismatch(server, seeded):
+    schema = _schema(server, seeded, coverage=True, fuzzing=True)
+    failures: list[str] = []
+    answered = 0
+    for event in schemathesis.engine.from_schema(schema).execute():
+        if isinstance(event, events.NonFatalError | events.FatalError):
+            failures.append(f"engine error: {event}")
+        if not isinstance(event, events.ScenarioFinished):
+            continue
+        recorder = event.recorder
+        for case_id, checks in recorder.checks.items():
+            for check in checks:
+                if check.failure_info is not None:
+                    failures.append(f"{recorder.label} [{check.name}]: {check.failure_info.failure.title}"
+                                    f"\n{check.failure_info.code_sample}")
+        for case_id, interaction in recorder.interactions.items():
+            response, case = interaction.response, recorder.cases[case_id].value
+            if response is None:
+                continue
+            answered += 1
+            positive = case.meta is None or case.meta.generation.mode is GenerationMode.POSITIVE
+            found = _problem(case.method.upper(), case.operation.path, response.status_code,
+                             response.headers.get("content-type", [""])[0], _json(response), positive)
+            if found:
+                failures.append(_describe(interaction.request.method, interaction.request.uri,
+                                          interaction.request.body, found))
+    assert answered > 500, f"only {answered} requests answered"
+    assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(dict.fromkeys(failures))
+
+
+def _json(response) -> Any:
+    try:
+        return response.json()
+    except Exception:  # noqa: BLE001 - a body that is not JSON is reported by the caller
+        return None
+
+
+def _refused_for_state(ctx, response, case) -> None:
+    """A schemathesis check: the answer is a problem+json, and a positive case is refused only
+    for the state it meets."""
+    positive = case.meta is None or case.meta.generation.mode is GenerationMode.POSITIVE
+    found = _problem(case.method.upper(), case.operation.path, response.status_code,
+                     response.headers.get("content-type", [""])[0], _json(response), positive)
+    assert found is None, found
+
+
+def test_stateful_phase_follows_the_links_without_a_server_error(server, seeded):
+    schema = _schema(server, seeded, stateful=True)
+    base = schema.as_state_machine()
+    reached: set[str] = set()
+
+    class LiveServer(base):
+        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
+            if response.status_code < 400:
+                reached.add(case.operation.label)
+            case.validate_response(response, additional_checks=[_refused_for_state],
+                                   excluded_checks=[positive_data_acceptance],
+                                   transport_kwargs=kwargs or None, recorder=self.recorder)
+
+    LiveServer.run(settings=settings(
+        settings.get_profile("ci"), max_examples=STATEFUL_EXAMPLES, stateful_step_count=STATEFUL_STEPS,
+        deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)))
+    # the links carry real identifiers from one call to the next: the checkout's own routes answer
+    assert {"GET /checkouts/{checkout_id}", "GET /checkouts/{checkout_id}/events"} & reached, reached
