@@ -142,6 +142,8 @@ _FROM_A_SKU = {
     "adjust": ("POST", "/inventory/{sku}/adjustments", _SKU, None),
     "buy": ("POST", "/checkouts", {}, _BUY_ONE),
 }
+_FROM_A_PRODUCT = {**_FROM_A_SKU, "buy": ("POST", "/checkouts", {},
+                                          {**_BUY_ONE, "currency": "$response.body#/currency"})}
 
 LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str], Any]]] = {
     ("POST", "/checkouts", "201"): _FROM_A_CHECKOUT,
@@ -160,11 +162,11 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str], Any]
         name: (method, path, {"checkout_id": "$response.body#/items/0/checkout_id"}, None)
         for name, (method, path, _, _) in _FROM_A_CHECKOUT.items() if "checkout_id" in path},
     ("PUT", "/products/{sku}", "200"): {
-        **_FROM_A_SKU,
+        **_FROM_A_PRODUCT,
         "seller": ("GET", "/sellers/{seller_id}", {"seller_id": "$response.body#/seller_id"}, None),
         "enable_seller": ("PUT", "/sellers/{seller_id}", {"seller_id": "$response.body#/seller_id"},
                           {"charges_enabled": True})},
-    ("GET", "/products/{sku}", "200"): _FROM_A_SKU,
+    ("GET", "/products/{sku}", "200"): _FROM_A_PRODUCT,
     ("POST", "/inventory/{sku}/adjustments", "200"): _FROM_A_SKU,
     ("GET", "/inventory/{sku}", "200"): _FROM_A_SKU,
     ("PUT", "/sellers/{seller_id}", "200"): {

@@ -4,8 +4,8 @@ take payments, a product with stock and one completed checkout.
 
 - coverage and fuzzing phases through schemathesis' engine (what ``schemathesis run`` does),
   bounded by a time budget and an example count;
-- the stateful phase through ``schema.as_state_machine()``, which follows the document's
-  OpenAPI links (a created checkout to its reads, confirm, cancel, events and order; an order
+- the stateful phase (the engine's run of ``schema.as_state_machine()``), which follows the
+  document's OpenAPI links (a created checkout to its reads, confirm, cancel, events and order; an order
   to its refunds; a product to its stock), bounded in examples and steps.
 
 Every response must: not be a 5xx, have a declared status, content type and body (schemathesis'
@@ -22,17 +22,14 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
 from schemathesis.engine import events
 from schemathesis.generation.modes import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.conftest import IN_CI
 from tests.e2e.http_helpers import (
     ADMIN_KEY,
     STORE_KEY,
     ServerProcess,
-    Shop,
     Unavailable,
     checkout_body,
     postgres_database,
@@ -44,6 +41,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 # and the stateful phase's examples and steps. LIVE_FUZZ_SECONDS=600 explores further by hand.
 ENGINE_SECONDS = int(os.environ.get("LIVE_FUZZ_SECONDS", "60"))
 FUZZ_EXAMPLES = 25
+STATEFUL_SECONDS = 40
 STATEFUL_EXAMPLES = 30
 STATEFUL_STEPS = 6
 SEED = 20261201
@@ -90,16 +88,19 @@ def seeded(shop) -> dict[str, str]:
             "order_id": checkout["order"]["order_id"], "seller_id": "acct_fuzz"}
 
 
-def _schema(server: ServerProcess, seeded: dict[str, str], **phases: bool):
+def _schema(server: ServerProcess, seeded: dict[str, str], seconds: int = ENGINE_SECONDS,
+            **phases: bool):
     config = schemathesis.Config.from_dict({
         "seed": SEED,
         "workers": 1,
-        "max-time": ENGINE_SECONDS,
+        "max-time": seconds,
         "suppress-health-check": ["all"],
         "headers": {"Authorization": f"Bearer {STORE_KEY}"},
         "generation": {"max-examples": FUZZ_EXAMPLES, "with-security-parameters": False},
         "phases": {name: {"enabled": phases.get(name, False)}
-                   for name in ("examples", "coverage", "fuzzing", "stateful")},
+                   for name in ("examples", "coverage", "fuzzing", "stateful")}
+        | {"stateful": {"enabled": phases.get("stateful", False), "max-steps": STATEFUL_STEPS,
+                        "generation": {"max-examples": STATEFUL_EXAMPLES}}},
         # replaced by _refused_for_state below, which knows which refusals depend on state
         # allow_header_conformance: litestar's automatic OPTIONS answer lists the methods of one
         # handler of a path, not all (OPTIONS /products/{sku} says GET, not PUT); a known gap,
@@ -136,9 +137,10 @@ def _problem(method: str, path: str, status: int, content_type: str, body: Any,
         return None
     fields = {e.get("field") for e in body.get("errors") or []}
     messages = [e.get("message", "") for e in body.get("errors") or []]
-    # JSON Schema cannot say "distinct SKUs" of a list of objects; a cursor is opaque
+    # JSON Schema cannot say "distinct SKUs" of a list of objects, nor that a cart's currency
+    # is its products' (a state: the price list); a cursor is opaque
     if code == "validation_error" and messages and all(
-            m.startswith("duplicate sku") for m in messages):
+            m.startswith(("duplicate sku", "priced in ")) for m in messages):
         return None
     if code == "validation_error" and fields == {"cursor"}:
         return None
@@ -149,17 +151,19 @@ def _describe(method: str, uri: str, body: bytes | None, failure: str) -> str:
     return f"{method} {uri}\n  body: {(body or b'')[:300]!r}\n  {failure}"
 
 
-def test_coverage_and_fuzzing_phases_find_no_server_error_and_no_mismatch(server, seeded):
-    schema = _schema(server, seeded, coverage=True, fuzzing=True)
+def _run(schema) -> tuple[list[str], int, set[str]]:
+    """Run the schema's enabled phases; (failures, requests answered, operations that answered
+    2xx). Failures are schemathesis' own checks and ``_problem``, applied to every answer."""
     failures: list[str] = []
     answered = 0
+    succeeded: set[str] = set()
     for event in schemathesis.engine.from_schema(schema).execute():
         if isinstance(event, events.NonFatalError | events.FatalError):
             failures.append(f"engine error: {event}")
         if not isinstance(event, events.ScenarioFinished):
             continue
         recorder = event.recorder
-        for case_id, checks in recorder.checks.items():
+        for checks in recorder.checks.values():
             for check in checks:
                 if check.failure_info is not None:
                     failures.append(f"{recorder.label} [{check.name}]: {check.failure_info.failure.title}"
@@ -169,14 +173,15 @@ def test_coverage_and_fuzzing_phases_find_no_server_error_and_no_mismatch(server
             if response is None:
                 continue
             answered += 1
+            if response.status_code < 300:
+                succeeded.add(case.operation.label)
             positive = case.meta is None or case.meta.generation.mode is GenerationMode.POSITIVE
             found = _problem(case.method.upper(), case.operation.path, response.status_code,
                              response.headers.get("content-type", [""])[0], _json(response), positive)
             if found:
                 failures.append(_describe(interaction.request.method, interaction.request.uri,
                                           interaction.request.body, found))
-    assert answered > 500, f"only {answered} requests answered"
-    assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(dict.fromkeys(failures))
+    return list(dict.fromkeys(failures)), answered, succeeded
 
 
 def _json(response) -> Any:
@@ -186,30 +191,23 @@ def _json(response) -> Any:
         return None
 
 
-def _refused_for_state(ctx, response, case) -> None:
-    """A schemathesis check: the answer is a problem+json, and a positive case is refused only
-    for the state it meets."""
-    positive = case.meta is None or case.meta.generation.mode is GenerationMode.POSITIVE
-    found = _problem(case.method.upper(), case.operation.path, response.status_code,
-                     response.headers.get("content-type", [""])[0], _json(response), positive)
-    assert found is None, found
+def test_coverage_and_fuzzing_phases_find_no_server_error_and_no_mismatch(server, seeded):
+    failures, answered, _ = _run(_schema(server, seeded, coverage=True, fuzzing=True))
+    assert answered > 500, f"only {answered} requests answered"
+    assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures)
 
 
 def test_stateful_phase_follows_the_links_without_a_server_error(server, seeded):
-    schema = _schema(server, seeded, stateful=True)
-    base = schema.as_state_machine()
-    reached: set[str] = set()
-
-    class LiveServer(base):
-        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
-            if response.status_code < 400:
-                reached.add(case.operation.label)
-            case.validate_response(response, additional_checks=[_refused_for_state],
-                                   excluded_checks=[positive_data_acceptance],
-                                   transport_kwargs=kwargs or None, recorder=self.recorder)
-
-    LiveServer.run(settings=settings(
-        settings.get_profile("ci"), max_examples=STATEFUL_EXAMPLES, stateful_step_count=STATEFUL_STEPS,
-        deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)))
-    # the links carry real identifiers from one call to the next: the checkout's own routes answer
-    assert {"GET /checkouts/{checkout_id}", "GET /checkouts/{checkout_id}/events"} & reached, reached
+    # The engine runs ``schema.as_state_machine()`` and, unlike a bare ``run()``, tells a
+    # scenario that replays differently against a live server (its state moved on: the same
+    # session now answers 200, not 201) from a failure, instead of raising Flaky.
+    schema = _schema(server, seeded, seconds=STATEFUL_SECONDS, stateful=True)
+    assert schema.statistic.transitions.total >= 40  # the document's links
+    failures, answered, succeeded = _run(schema)
+    print(f"stateful: {answered} requests; 2xx from {sorted(succeeded)}")
+    assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures)
+    # the links carry real identifiers from one call to the next: a created checkout's own
+    # routes, its order and the product's stock answer, not only 404s
+    assert answered > 50, answered
+    assert {"GET /checkouts/{checkout_id}", "GET /checkouts/{checkout_id}/events", "GET /orders/{order_id}",
+            "GET /inventory/{sku}", "GET /products/{sku}"} & succeeded, succeeded
