@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 
 from api.auth import Keys
 from api.bodies import JsonRequest
@@ -16,7 +15,7 @@ from api.customers import CustomerController
 from api.health import healthz, metrics, readyz
 from api.inventory import InventoryController
 from api.logging import request_logging_middleware
-from api.openapi import COMPONENTS, StrictRequestSchemaPlugin
+from api.openapi import COMPONENTS, ApiDocumentConfig, StrictRequestSchemaPlugin
 from api.ops import OpsController
 from api.order_admin import OrderAdminController
 from api.orders import OrderController
@@ -53,7 +52,7 @@ def create_app(system: System, *, rate_limit: RateLimit | None = None) -> Litest
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonRequest,
         on_shutdown=[limit.close] if limit is not None else [],
-        openapi_config=OpenAPIConfig(
+        openapi_config=ApiDocumentConfig(
             title="checkout-saga", version="1.0.0", path="/schema",
             render_plugins=[schema_render_plugin()], components=COMPONENTS,
             description="Event-sourced checkout saga: checkouts, orders, refunds, inventory."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, Parameter
 
 from api import schemas as s
@@ -44,7 +45,9 @@ class CheckoutController(Controller):
     security = BEARER
     guards = [storefront_guard]
 
-    @post("/", status_code=201, responses=problems_for(400, 401, 402, 409, 413, 422, 503))
+    @post("/", status_code=201, responses={
+        200: ResponseSpec(s.CheckoutOut, description="the session's checkout, started before with the same body"),
+        **problems_for(400, 401, 402, 409, 413, 422, 503)})
     async def start(self, request: Request, data: JSONBody[s.StartCheckoutIn]) -> Response[s.CheckoutOut]:
         """Start a checkout; the session id is the idempotency key."""
         from anyio import to_thread

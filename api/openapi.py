@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, fields
+from typing import Annotated, Any
 
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Components,
+    Link,
+    OpenAPI,
     OpenAPIMediaType,
+    OpenAPIResponse,
     Operation,
     RequestBody,
     Schema,
@@ -83,13 +87,126 @@ class StripeEventOperation(Operation):
     litestar cannot infer the request body; declare Stripe's event object here."""
 
     def __post_init__(self) -> None:
+        text = Schema(type=OpenAPIType.STRING, min_length=1)
         event = Schema(
-            type=OpenAPIType.OBJECT, required=["id", "type", "data"],
+            type=OpenAPIType.OBJECT, required=["id", "type", "created", "data"],
             description="a Stripe event, signed by Stripe-Signature",
-            properties={"id": Schema(type=OpenAPIType.STRING), "type": Schema(type=OpenAPIType.STRING),
-                        "created": Schema(type=OpenAPIType.INTEGER),
+            properties={"id": text, "type": text,
+                        "object": Schema(type=OpenAPIType.STRING, enum=["event"]),
+                        "created": Schema(type=OpenAPIType.INTEGER, minimum=0),
+                        "livemode": Schema(type=OpenAPIType.BOOLEAN),
                         "data": Schema(type=OpenAPIType.OBJECT, required=["object"],
                                        properties={"object": Schema(type=OpenAPIType.OBJECT)})})
         self.request_body = RequestBody(
             content={"application/json": OpenAPIMediaType(schema=event)}, required=True,
             description="Stripe's event, as sent (the signature covers these bytes)")
+
+
+# Stripe's header: ``t=<unix seconds>`` and one or more ``v1=<hex HMAC-SHA256>`` (the SDK's
+# verifier reads no other shape; anything else is 400 invalid_signature).
+STRIPE_SIGNATURE_PATTERN = r"^t=[0-9]{1,12}(,[a-z0-9]+=[0-9a-f]+)*,v1=[0-9a-f]{64}(,[a-z0-9]+=[0-9a-f]+)*$"
+
+
+# --- links: how a response leads to the next operation ---------------------------------------
+#
+# (method, path, status) of a response → {link name: (method, path) of the target, its
+# parameters as runtime expressions, an optional request body}. They let a client (and
+# schemathesis' stateful phase) go from a created checkout to its reads and writes, from an
+# order to its refunds, from a product to its stock, instead of guessing identifiers.
+
+_CHECKOUT_ID = {"checkout_id": "$response.body#/checkout_id"}
+_ORDER_OF_CHECKOUT = {"order_id": "$response.body#/order/order_id"}
+_ORDER_ID = {"order_id": "$response.body#/order_id"}
+_SKU = {"sku": "$response.body#/sku"}
+_BUY_ONE = {"items": [{"sku": "$response.body#/sku", "quantity": 1}]}
+
+_FROM_A_CHECKOUT: dict[str, tuple[str, str, dict[str, str], Any]] = {
+    "read": ("GET", "/checkouts/{checkout_id}", _CHECKOUT_ID, None),
+    "events": ("GET", "/checkouts/{checkout_id}/events", _CHECKOUT_ID, None),
+    "confirm": ("POST", "/checkouts/{checkout_id}/confirm", _CHECKOUT_ID, None),
+    "cancel": ("POST", "/checkouts/{checkout_id}/cancel", _CHECKOUT_ID, None),
+    "retry": ("POST", "/ops/checkouts/{checkout_id}/retry", _CHECKOUT_ID, None),
+    "resolve": ("POST", "/ops/checkouts/{checkout_id}/resolve", _CHECKOUT_ID, None),
+    "order": ("GET", "/orders/{order_id}", _ORDER_OF_CHECKOUT, None),
+    "order_refunds": ("GET", "/orders/{order_id}/refunds", _ORDER_OF_CHECKOUT, None),
+    "refund": ("POST", "/orders/{order_id}/refunds", _ORDER_OF_CHECKOUT, None),
+}
+_FROM_AN_ORDER = {
+    "read": ("GET", "/orders/{order_id}", _ORDER_ID, None),
+    "refunds": ("GET", "/orders/{order_id}/refunds", _ORDER_ID, None),
+    "refund": ("POST", "/orders/{order_id}/refunds", _ORDER_ID, None),
+}
+_FROM_A_SKU = {
+    "product": ("GET", "/products/{sku}", _SKU, None),
+    "inventory": ("GET", "/inventory/{sku}", _SKU, None),
+    "adjust": ("POST", "/inventory/{sku}/adjustments", _SKU, None),
+    "buy": ("POST", "/checkouts", {}, _BUY_ONE),
+}
+_FROM_A_PRODUCT = {**_FROM_A_SKU, "buy": ("POST", "/checkouts", {},
+                                          {**_BUY_ONE, "currency": "$response.body#/currency"})}
+
+LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str], Any]]] = {
+    ("POST", "/checkouts", "201"): _FROM_A_CHECKOUT,
+    ("POST", "/checkouts", "200"): _FROM_A_CHECKOUT,
+    ("GET", "/checkouts/{checkout_id}", "200"): _FROM_A_CHECKOUT,
+    ("POST", "/checkouts/{checkout_id}/confirm", "200"): _FROM_A_CHECKOUT,
+    ("POST", "/checkouts/{checkout_id}/cancel", "200"): _FROM_A_CHECKOUT,
+    ("POST", "/ops/checkouts/{checkout_id}/retry", "200"): _FROM_A_CHECKOUT,
+    ("POST", "/ops/checkouts/{checkout_id}/resolve", "200"): _FROM_A_CHECKOUT,
+    ("GET", "/orders/{order_id}", "200"): {
+        **_FROM_AN_ORDER, "checkout": ("GET", "/checkouts/{checkout_id}", _CHECKOUT_ID, None)},
+    ("POST", "/orders/{order_id}/refunds", "201"): _FROM_AN_ORDER,
+    ("GET", "/orders", "200"): {
+        "first": ("GET", "/orders/{order_id}", {"order_id": "$response.body#/items/0/order_id"}, None)},
+    ("GET", "/ops/checkouts", "200"): {
+        name: (method, path, {"checkout_id": "$response.body#/items/0/checkout_id"}, None)
+        for name, (method, path, _, _) in _FROM_A_CHECKOUT.items() if "checkout_id" in path},
+    ("PUT", "/products/{sku}", "200"): {
+        **_FROM_A_PRODUCT,
+        "seller": ("GET", "/sellers/{seller_id}", {"seller_id": "$response.body#/seller_id"}, None),
+        "enable_seller": ("PUT", "/sellers/{seller_id}", {"seller_id": "$response.body#/seller_id"},
+                          {"charges_enabled": True})},
+    ("GET", "/products/{sku}", "200"): _FROM_A_PRODUCT,
+    ("POST", "/inventory/{sku}/adjustments", "200"): _FROM_A_SKU,
+    ("GET", "/inventory/{sku}", "200"): _FROM_A_SKU,
+    ("PUT", "/sellers/{seller_id}", "200"): {
+        "read": ("GET", "/sellers/{seller_id}", {"seller_id": "$response.body#/seller_id"}, None)},
+}
+
+
+def add_links(openapi: OpenAPI) -> None:
+    """Put LINKS on the responses of the generated document (targets named by operationId)."""
+    operations = {(method.upper(), path): operation
+                  for path, item in (openapi.paths or {}).items()
+                  for method in ("get", "put", "post", "delete", "patch")
+                  if isinstance(operation := getattr(item, method, None), Operation)}
+    for (method, path, status), links in LINKS.items():
+        source = operations.get((method, path))
+        response = (source.responses or {}).get(status) if source else None
+        if not isinstance(response, OpenAPIResponse):
+            raise LookupError(f"a link starts at {method} {path} {status}, which is not in the document")
+        response.links = {}
+        for name, (target_method, target_path, parameters, body) in links.items():
+            target = operations.get((target_method, target_path))
+            if target is None:
+                raise LookupError(f"link {name} of {method} {path} targets {target_method} "
+                                  f"{target_path}, which is not in the document")
+            response.links[name] = Link(operation_id=target.operation_id,
+                                        parameters=dict(parameters) or None, request_body=body)
+
+
+@dataclass
+class LinkedOpenAPI(OpenAPI):
+    def to_schema(self) -> dict[str, Any]:
+        add_links(self)
+        return super().to_schema()
+
+
+@dataclass
+class ApiDocumentConfig(OpenAPIConfig):
+    """litestar's OpenAPI config, whose document carries LINKS (litestar has no per-response
+    links in its route decorators, so they are added here, once, to the built document)."""
+
+    def to_openapi_schema(self) -> OpenAPI:
+        document = super().to_openapi_schema()
+        return LinkedOpenAPI(**{f.name: getattr(document, f.name) for f in fields(document)})

@@ -193,7 +193,10 @@ def on_http_error(request: Request, exc: HTTPException) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail else TITLES.get(status, "error")
     if status == 413:
         detail = "the request body is larger than 1 MiB"
-    return problem(status, code, detail)
+    # RFC 9110 §15.5.6: a 405 lists the methods the resource has (litestar puts them on the
+    # exception as ``Allow``)
+    allow = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"} if status == 405 else None
+    return problem(status, code, detail, headers=allow or None)
 
 
 def on_invalid_cursor(_: Request, __: InvalidCursorError) -> Response:

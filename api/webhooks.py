@@ -9,7 +9,7 @@ from litestar import Controller, Request, post
 from litestar.params import HeaderParameter
 
 from api import schemas as s
-from api.openapi import StripeEventOperation, problems_for
+from api.openapi import STRIPE_SIGNATURE_PATTERN, StripeEventOperation, problems_for
 from api.problems import ApiError
 
 log = structlog.get_logger("webhooks")
@@ -24,7 +24,8 @@ class WebhookController(Controller):
     async def stripe(
         self, request: Request,
         stripe_signature: Annotated[str, HeaderParameter(
-            name="Stripe-Signature", description="t=...,v1=...; missing or wrong is 400 invalid_signature")],
+            name="Stripe-Signature", schema_extra={"pattern": STRIPE_SIGNATURE_PATTERN},
+            description="t=...,v1=...; missing or wrong is 400 invalid_signature")],
     ) -> s.WebhookAck:
         from anyio import to_thread
 
