@@ -44,6 +44,7 @@ class System:
     inbox: PaymentEventInbox
     _read_models: Any = field(default=None, repr=False)
     _idempotency_records: Any = field(default=None, repr=False)
+    _webhook_intake: Any = field(default=None, repr=False)
 
     # --- the read side and background work ----------------------------------------------
 
@@ -69,6 +70,19 @@ class System:
                 ReadDatabase(self.settings.database, pool_size=4))
         return self._idempotency_records
 
+    @property
+    def webhook_intake(self):
+        """Stripe webhooks: recorded by the route (one insert), applied by the worker."""
+        if self._webhook_intake is None:
+            from adapters.read_database import ReadDatabase
+            from adapters.stripe_webhook_log import StripeWebhookLog
+            from application.webhook_intake import WebhookIntake
+
+            self._webhook_intake = WebhookIntake(
+                StripeWebhookLog(ReadDatabase(self.settings.database, pool_size=8)), self.inbox,
+                self.clock, counter=self.metrics.webhooks)
+        return self._webhook_intake
+
     def reconciler(self, *, window_hours: float = 24.0, counter=None):
         from application.reconciliation import Reconciler
 
@@ -78,6 +92,7 @@ class System:
     def worker(self, **options):
         """The saga worker on this system: timers, recovery and scheduled reconciliation."""
         from adapters.idempotency_records import scheduled_purge
+        from adapters.stripe_webhook_log import scheduled_purge as purge_webhook_log
         from application.due_work import DueWork
         from application.reconciliation import discrepancy_counter, scheduled
         from application.worker import Worker, WorkerMetrics
@@ -88,9 +103,12 @@ class System:
             "reconcile": (RECONCILE_EVERY_SECONDS, scheduled(reconciler, RECONCILE_EVERY_SECONDS)),
             "purge_idempotency_keys": (PURGE_EVERY_SECONDS,
                                        scheduled_purge(self.idempotency_records, self.clock)),
+            "purge_stripe_webhook_log": (PURGE_EVERY_SECONDS,
+                                         purge_webhook_log(self.webhook_intake.log, self.clock)),
         }
         options.setdefault("orders", self.orders)
         options.setdefault("inbox", self.inbox)
+        options.setdefault("intake", self.webhook_intake)
         return Worker(self.checkouts, DueWork(self.read_models.db, self.store), metrics=metrics,
                       jobs=jobs, **options)
 
@@ -99,6 +117,8 @@ class System:
             self._read_models.close()
         if self._idempotency_records is not None:
             self._idempotency_records.close()
+        if self._webhook_intake is not None:
+            self._webhook_intake.log.close()
         close = getattr(self.store, "close", None)
         if close is not None:
             close()

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--at-time")
     show.add_argument("--json", action="store_true")
     asub.add_parser("verify")
+    from cli.stripe_setup import add_parser as add_stripe_parser
+
+    add_stripe_parser(sub)
     return parser
 
 
@@ -103,12 +106,14 @@ def _tell(settings, text: str, event: str, **fields) -> None:
 
 def _start_emulator(settings, host: str, port: int):
     """The emulator (STRIPE_SECRET_KEY unset), delivering webhooks to this server."""
+    from cli.stripe_setup import register_with_emulator
     from stripe_emulator import EmulatorServer
 
-    secret = settings.stripe_webhook_secret or f"whsec_{secrets.token_hex(24)}"
     webhook_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    emulator = EmulatorServer("127.0.0.1", settings.stripe_emulator_port, webhook_secret=secret,
-                              webhook_url=f"http://{webhook_host}:{port}/webhooks/stripe").start()
+    emulator = EmulatorServer("127.0.0.1", settings.stripe_emulator_port,
+                              webhook_secret=settings.stripe_webhook_secret).start()
+    secret = register_with_emulator(emulator, f"http://{webhook_host}:{port}/webhooks/stripe",
+                                    settings.stripe_webhook_secret)
     return emulator, replace(settings, stripe_api_base=emulator.base_url, stripe_webhook_secret=secret)
 
 
@@ -206,6 +211,12 @@ def cmd_projections(args, settings) -> int:
     return run(args, _system(settings))
 
 
+def cmd_stripe(args, settings) -> int:
+    from cli.stripe_setup import run
+
+    return run(args, settings)
+
+
 def cmd_audit(args, settings) -> int:
     from cli.audit import run
 
@@ -220,6 +231,7 @@ COMMANDS = {
     "stripe-emulator": cmd_stripe_emulator,
     "projections": cmd_projections,
     "audit": cmd_audit,
+    "stripe": cmd_stripe,
 }
 
 
