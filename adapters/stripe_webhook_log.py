@@ -82,7 +82,7 @@ class StripeWebhookLog:
         """Insert the event unless its id is already here; True when it is new. Committed
         when this returns."""
         self.ensure()
-        with self.db.write() as tx:
+        with self.db.autocommit() as tx:  # one statement, one round trip
             row = tx.fetchone(
                 "INSERT INTO stripe_webhook_log (event_id, event_type, payload, received_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
