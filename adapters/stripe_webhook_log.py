@@ -94,7 +94,7 @@ class StripeWebhookLog:
         now held by ``owner`` for the lease."""
         self.ensure()
         now_s = ts(now)
-        with self.db.read() as tx:  # an idle worker's probe takes no write lock
+        with self.db.autocommit() as tx:  # an idle worker's probe: one round trip, no lock
             if tx.fetchone("SELECT event_id FROM stripe_webhook_log WHERE applied_at IS NULL "
                            "AND (claimed_until IS NULL OR claimed_until < ?) LIMIT 1",
                            (now_s,)) is None:

@@ -36,7 +36,7 @@ from events.base import Cause
 log = structlog.get_logger("worker")
 
 SWEEP_INTERVAL_SECONDS = 1.0
-WEBHOOK_POLL_SECONDS = 0.25  # a webhook recorded by another process waits at most this long
+WEBHOOK_POLL_SECONDS = 0.5  # a webhook recorded by another process waits at most this long
 GAUGES_EVERY_SECONDS = 15.0
 CLAIM_BATCH = 50
 
