@@ -88,6 +88,7 @@ def cmd_migrate(_args, settings) -> int:
     try:
         system.read_models  # noqa: B018 - building the read side migrates every table
         system.idempotency_records.ensure()
+        system.webhook_intake.log.ensure()
     finally:
         system.close()
     _tell(settings, "migrations applied", "migrations_applied")
