@@ -157,7 +157,7 @@ class EmulatorProcess:
         env = _base_env(STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "stripe-emulator", "--host", "127.0.0.1",
-             "--port", str(self.port), *self.extra_args],
+             "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_ready(f"{self.base_url}/_emulator/health", self.process, timeout, lambda: "")
         return self
