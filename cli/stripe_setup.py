@@ -4,6 +4,7 @@ secret (Stripe shows it only when the endpoint is created)."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 import stripe
@@ -36,6 +37,12 @@ def run(args, settings) -> int:
         sys.stderr.write(f"checkout-saga: Stripe refused the webhook endpoint: "
                          f"{type(exc).__name__}: {exc.user_message or exc}\n")
         return 1
+    if settings.log_format == "json":  # in json mode every line a process writes is JSON
+        sys.stdout.write(json.dumps({
+            "event": "stripe_webhook_endpoint", "endpoint_id": result.endpoint_id,
+            "url": result.url, "created": result.created,
+            "enabled_events": list(result.enabled_events), "secret": result.secret}) + "\n")
+        return 0
     verb = "created" if result.created else "updated"
     lines = [f"webhook endpoint {result.endpoint_id} {verb} for {result.url}",
              f"enabled events ({len(result.enabled_events)}): {', '.join(result.enabled_events)}"]

@@ -40,13 +40,27 @@ def test_running_it_again_updates_the_same_endpoint_and_keeps_its_secret(stripe_
 
 def test_the_command_prints_the_secret(stripe_emulator, capsys):
     settings = replace(Settings(), stripe_secret_key=TEST_API_KEY,
-                       stripe_api_base=stripe_emulator.base_url)
+                       stripe_api_base=stripe_emulator.base_url, log_format="console")
 
     assert stripe_setup.run(SimpleNamespace(url=URL), settings) == 0
 
     out = capsys.readouterr().out
     assert "created for https://shop.example.com/webhooks/stripe" in out
     assert "secret: whsec_" in out
+
+
+def test_the_command_in_json_mode_prints_one_json_object(stripe_emulator, capsys):
+    import json
+
+    settings = replace(Settings(), stripe_secret_key=TEST_API_KEY,
+                       stripe_api_base=stripe_emulator.base_url, log_format="json")
+
+    assert stripe_setup.run(SimpleNamespace(url=URL), settings) == 0
+
+    [line] = capsys.readouterr().out.splitlines()
+    printed = json.loads(line)
+    assert printed["created"] is True and printed["secret"].startswith("whsec_")
+    assert sorted(printed["enabled_events"]) == sorted(HANDLED_EVENT_TYPES)
 
 
 def test_the_command_without_a_stripe_key_says_which_variable_is_missing(capsys):
