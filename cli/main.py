@@ -113,7 +113,8 @@ def _start_emulator(settings, host: str, port: int):
     webhook_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     emulator = EmulatorServer("127.0.0.1", settings.stripe_emulator_port,
                               webhook_secret=settings.stripe_webhook_secret).start()
-    secret = register_with_emulator(emulator, f"http://{webhook_host}:{port}/webhooks/stripe",
+    secret = register_with_emulator(emulator.base_url,
+                                    f"http://{webhook_host}:{port}/webhooks/stripe",
                                     settings.stripe_webhook_secret)
     return emulator, replace(settings, stripe_api_base=emulator.base_url, stripe_webhook_secret=secret)
 

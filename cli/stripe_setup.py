@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import urllib.request
 
 import stripe
 
@@ -56,15 +57,21 @@ def run(args, settings) -> int:
     return 0
 
 
-def register_with_emulator(emulator, url: str, configured_secret: str | None) -> str:
-    """The built-in emulator subscribed like Stripe: through the SDK's WebhookEndpoints with
-    exactly the handled types, its secret then the product's. A configured
-    ``STRIPE_WEBHOOK_SECRET`` is kept (Stripe cannot be told a secret, the emulator's control
-    route can): the endpoint is registered there, with the same types."""
+def register_with_emulator(emulator_base_url: str, url: str, configured_secret: str | None) -> str:
+    """The built-in emulator (in this process or its own) subscribed like Stripe: through the
+    SDK's WebhookEndpoints with exactly the handled types, its secret then the product's. A
+    configured ``STRIPE_WEBHOOK_SECRET`` is kept (Stripe cannot be told a secret, the
+    emulator's control route can): the endpoint is registered there, with the same types."""
     if configured_secret:
-        emulator.register_webhook_endpoint(url, configured_secret, HANDLED_EVENT_TYPES)
+        body = json.dumps({"url": url, "secret": configured_secret,
+                           "enabled_events": list(HANDLED_EVENT_TYPES)}).encode()
+        request = urllib.request.Request(f"{emulator_base_url}/_emulator/webhook_endpoints",
+                                         data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the emulator on loopback
+            pass
         return configured_secret
-    result = setup_webhook_endpoint(url, api_key=EMULATOR_API_KEY, api_base=emulator.base_url)
+    result = setup_webhook_endpoint(url, api_key=EMULATOR_API_KEY, api_base=emulator_base_url)
     if not result.secret:
         raise RuntimeError("the emulator created a webhook endpoint without a secret")
     return result.secret

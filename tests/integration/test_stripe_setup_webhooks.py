@@ -71,7 +71,7 @@ def test_the_command_without_a_stripe_key_says_which_variable_is_missing(capsys)
 
 @pytest.mark.parametrize("configured", [None, "whsec_configured_0123456789"])
 def test_the_built_in_emulator_only_sends_the_handled_types(stripe_emulator, configured):
-    secret = stripe_setup.register_with_emulator(stripe_emulator, URL, configured)
+    secret = stripe_setup.register_with_emulator(stripe_emulator.base_url, URL, configured)
 
     assert secret == (configured or secret) and secret.startswith("whsec_")
     endpoints = stripe_client_for(stripe_emulator).v1.webhook_endpoints.list().data
