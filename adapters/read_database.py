@@ -84,6 +84,24 @@ class ReadDatabase:
             yield tx
 
     @contextmanager
+    def autocommit(self) -> Iterator[Tx]:
+        """Each statement committed by itself: a single write in one round trip (no BEGIN or
+        COMMIT of its own), e.g. the webhook route's one insert."""
+        if self._pool is not None:
+            with self._pool.connection() as conn:
+                conn.autocommit = True
+                try:
+                    yield Tx(conn, True)
+                finally:
+                    conn.autocommit = False
+            return
+        conn = self._sqlite()  # isolation_level=None: a statement outside BEGIN commits itself
+        try:
+            yield Tx(conn, False)
+        finally:
+            conn.close()
+
+    @contextmanager
     def _transaction(self, *, begin: str, keep: bool) -> Iterator[Tx]:
         if self._pool is not None:
             with self._pool.connection() as conn, conn.transaction():

@@ -1,4 +1,5 @@
-"""POST /webhooks/stripe: authenticated by its signature only; recorded before 200."""
+"""POST /webhooks/stripe: authenticated by its signature only; recorded before 200 with one
+insert (``application.webhook_intake``); the worker applies it. No Stripe call here."""
 
 from __future__ import annotations
 
@@ -36,12 +37,12 @@ class WebhookController(Controller):
         notice = _verified(payload, stripe_signature, secret)
         metrics = request.app.state.metrics
         try:
-            duplicate = await to_thread.run_sync(lambda: _apply(request, notice, payload))
+            duplicate = await to_thread.run_sync(lambda: _record(request, notice, payload))
         except Exception:
             metrics.webhooks.labels(type=notice.type, outcome="error").inc()
             raise
         metrics.webhooks.labels(type=notice.type,
-                                outcome="duplicate" if duplicate else "applied").inc()
+                                outcome="duplicate" if duplicate else "recorded").inc()
         log.info("stripe_webhook", event_id=notice.event_id, type=notice.type, duplicate=duplicate)
         return s.WebhookAck(received=True, duplicate=duplicate)
 
@@ -59,7 +60,7 @@ def _verified(payload: bytes, header: str | None, secret: str):
         raise ApiError(400, "invalid_signature", "the webhook payload is not a Stripe event") from None
 
 
-def _apply(request: Request, notice, payload: bytes) -> bool:
-    """Record (before we answer 200) and apply; True for a redelivery already applied."""
-    inbox = request.app.state.system.inbox
-    return bool(inbox.receive(notice, payload.decode("utf-8", "replace")))
+def _record(request: Request, notice, payload: bytes) -> bool:
+    """Record (committed before we answer 200); True for an event id recorded before."""
+    intake = request.app.state.system.webhook_intake
+    return intake.record(notice, payload.decode("utf-8", "replace"))

@@ -114,7 +114,7 @@ class DueWork:
             total += max(n, 0)
 
     def _index_batch(self) -> int:
-        with self.db.read() as tx:
+        with self.db.autocommit() as tx:  # idle, this and one notifications query is all
             seen = tracking.positions(tx, [TRACKING_NAME])[TRACKING_NAME]
         notes = self.event_store.notifications(seen + 1, self.batch)
         if not notes:
@@ -170,7 +170,7 @@ class DueWork:
     def claim(self, owner: str, now: datetime, limit: int = 50) -> list[tuple[str, str]]:
         """Due checkouts nobody holds, now held by ``owner`` for the lease: [(id, reason)]."""
         now_s, until = ts(now), ts(now + self.lease)
-        with self.db.read() as tx:  # most ticks find nothing: no write lock for those
+        with self.db.autocommit() as tx:  # most ticks find nothing: one round trip, no lock
             if tx.fetchone("SELECT checkout_id FROM due_work WHERE due_at <= ? AND "
                            "(claimed_until IS NULL OR claimed_until < ?) LIMIT 1",
                            (now_s, now_s)) is None:
@@ -208,7 +208,7 @@ class DueWork:
     # --- reading ------------------------------------------------------------------------
 
     def next_due_at(self) -> datetime | None:
-        with self.db.read() as tx:
+        with self.db.autocommit() as tx:
             row = tx.fetchone("SELECT MIN(due_at) AS at FROM due_work WHERE due_at IS NOT NULL")
         return _dt(row["at"]) if row else None
 

@@ -115,7 +115,17 @@ class PaymentEventInbox:
         if entry is None or entry.outcome is not None or entry.received is None:
             return entry.outcome if entry else None
         cause = cause or Cause(kind="timer", ref=event_id)
-        return self._apply_recorded(_notice_of(entry.received), entry, cause)
+        notice = _notice_of(entry.received)
+        settled = self._outcome_without_effect(notice)
+        if settled is not None:  # the checkout ended meanwhile: nothing to re-read at Stripe
+            w = EventWriter(self.clock.now(), cause)
+            w.emit(stripe_event_stream(event_id), entry.version, StripeEventApplied, outcome=settled)
+            try:
+                self.store.append(w.events)
+            except ConcurrencyConflictError:  # another delivery recorded the outcome first
+                pass
+            return settled
+        return self._apply_recorded(notice, entry, cause)
 
     # --- applying, and recording what it came to -------------------------------------
 

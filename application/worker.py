@@ -1,6 +1,11 @@
-"""The saga worker: keeps the due-work index caught up with the event store, claims due
-checkouts and resumes them (reservation expiry, step and compensation retries, crash
-recovery of intentions recorded without an outcome), on APScheduler timers.
+"""The saga worker: applies the Stripe webhooks the API recorded (in batches, see
+``application.webhook_intake``), keeps the due-work index caught up with the event store,
+claims due checkouts and resumes them (reservation expiry, step and compensation retries,
+crash recovery of intentions recorded without an outcome), on APScheduler timers.
+
+Idle, a pass costs a few indexed probes: the notifications after the index's position, one
+due row, one pending webhook. The gauges (a ``GROUP BY`` over the due rows) are refreshed
+only when a pass did something, or every ``GAUGES_EVERY_SECONDS``.
 
 On start-up it first catches the index up with every event recorded since it last ran (or
 builds it from the first event), so deadlines that passed while no worker ran fire at once.
@@ -11,7 +16,9 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -21,6 +28,7 @@ from application.checkout_service import CheckoutService
 from application.due_work import DueWork
 from application.order_service import OrderService
 from application.stripe_inbox import PaymentEventInbox
+from application.webhook_intake import WebhookIntake
 from checkout_saga.ids import CHECKOUT_PREFIX, ORDER_PREFIX
 from events import checkout as ev
 from events.base import Cause
@@ -28,6 +36,8 @@ from events.base import Cause
 log = structlog.get_logger("worker")
 
 SWEEP_INTERVAL_SECONDS = 1.0
+WEBHOOK_POLL_SECONDS = 0.5  # a webhook recorded by another process waits at most this long
+GAUGES_EVERY_SECONDS = 15.0
 CLAIM_BATCH = 50
 
 
@@ -55,10 +65,12 @@ class Worker:
     def __init__(self, checkouts: CheckoutService, due_work: DueWork, *, metrics: WorkerMetrics | None = None,
                  interval: float = SWEEP_INTERVAL_SECONDS, owner: str | None = None,
                  jobs: dict[str, tuple] | None = None,
-                 orders: OrderService | None = None, inbox: PaymentEventInbox | None = None) -> None:
+                 orders: OrderService | None = None, inbox: PaymentEventInbox | None = None,
+                 intake: WebhookIntake | None = None) -> None:
         self.checkouts = checkouts
         self.orders = orders  # resumes refunds whose Stripe outcome never came
         self.inbox = inbox  # applies Stripe events whose re-read failed, when due
+        self.intake = intake  # the webhooks the API recorded, applied here in batches
         self.due_work = due_work
         self.metrics = metrics or WorkerMetrics()
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -66,14 +78,20 @@ class Worker:
         self.jobs = jobs or {}
         self._pass = threading.Lock()
         self._stop = threading.Event()
+        self._webhooks = threading.Lock()
+        self._wake_pending = False
+        self._gauges_at = 0.0
         due_work.on_events = self._observe
+        if intake is not None:
+            intake.on_recorded = self._webhook_recorded
 
     # --- one pass ---------------------------------------------------------------------
 
     def run_once(self) -> int:
         """Catch the index up, then resume every due checkout; returns how many resumed."""
         with self._pass:
-            self.due_work.index()
+            applied = self.apply_webhooks()
+            indexed = self.due_work.index()
             resumed = 0
             while True:
                 claimed = self.due_work.claim(self.owner, self.checkouts.clock.now(), CLAIM_BATCH)
@@ -82,8 +100,23 @@ class Worker:
                 resumed += len(claimed)
                 if len(claimed) < CLAIM_BATCH:
                     break
-            self._refresh_gauges()
+            if applied or indexed or resumed or time.monotonic() - self._gauges_at >= GAUGES_EVERY_SECONDS:
+                self._refresh_gauges()
             return resumed
+
+    def apply_webhooks(self) -> int:
+        """Apply every webhook recorded and not applied yet, in batches; returns how many."""
+        if self.intake is None:
+            return 0
+        self._wake_pending = False
+        with self._webhooks:
+            return self.intake.apply_all_pending(self.owner)
+
+    def _webhook_recorded(self) -> None:
+        """A webhook recorded by this process: apply it soon rather than at the next poll."""
+        if not self._wake_pending:
+            self._wake_pending = True
+            self.timers.wake_at(datetime.now(UTC))
 
     def _resume(self, key: str, reason: str) -> None:
         if key.startswith(CHECKOUT_PREFIX):
@@ -148,6 +181,7 @@ class Worker:
                           checkout_id=_checkout_id(e), step=e.step, reason=e.reason)
 
     def _refresh_gauges(self) -> None:
+        self._gauges_at = time.monotonic()
         pending = self.due_work.pending()
         for reason in ("reservation_expiry", "step_retry", "compensation_retry", "recovery",
                        "refund_recovery", "webhook_retry", "webhook_recovery"):
@@ -167,6 +201,9 @@ class Worker:
         self.due_work.ensure()
         for job_id, (seconds, fn, *start_now) in self.jobs.items():  # (seconds, fn[, start_now])
             self.timers.every(job_id, seconds, _logged(job_id, fn), start_now=any(start_now))
+        if self.intake is not None:
+            self.timers.every("stripe_webhooks", WEBHOOK_POLL_SECONDS,
+                              _logged("stripe_webhooks", self.apply_webhooks))
         self.timers.start()
         log.info("worker_started", worker=self.owner)
 

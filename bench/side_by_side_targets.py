@@ -30,6 +30,7 @@ from bench.load_rig import (
     transactions,
 )
 from bench.reference_pipeline import COMPLETED_COUNT as REFERENCE_COMPLETED
+from checkout_saga.stripe_events import HANDLED_EVENT_TYPES
 
 PRODUCT_COMMAND = os.environ.get(
     "BENCH_PRODUCT_COMMAND", ".venv/bin/checkout-saga serve --host 127.0.0.1 --port {port}")
@@ -207,8 +208,11 @@ def stand(target: Target) -> Iterator[Stand]:
             if target.prepare:
                 run_once(f"{target.name} prepare", target.prepare, env)
             service.start(timeout=60)
+            # both stands subscribe to the types the product handles (issue 10 #5), as
+            # `checkout-saga stripe setup-webhooks` does: the same deliveries for each
             httpx.post(f"{emulator_url}/_emulator/webhook_endpoints", timeout=10, json={
                 "url": f"http://127.0.0.1:{port}/webhooks/stripe", "secret": WEBHOOK_SECRET,
+                "enabled_events": list(HANDLED_EVENT_TYPES),
             }).raise_for_status()
             yield Stand(target, dbname, database_url, emulator, service,
                         f"http://127.0.0.1:{port}")

@@ -56,6 +56,7 @@ class System:
     _idempotency_records: Any = field(default=None, repr=False)
     _notifications: Any = field(default=None, repr=False)
     notification_parts: dict[str, Any] = field(default_factory=dict, repr=False)
+    _webhook_intake: Any = field(default=None, repr=False)
 
     # --- the read side and background work ----------------------------------------------
 
@@ -103,6 +104,19 @@ class System:
                 documents=parts.get("invoice_documents"), metrics=self.metrics)
         return self._notifications
 
+    @property
+    def webhook_intake(self):
+        """Stripe webhooks: recorded by the route (one insert), applied by the worker."""
+        if self._webhook_intake is None:
+            from adapters.read_database import ReadDatabase
+            from adapters.stripe_webhook_log import StripeWebhookLog
+            from application.webhook_intake import WebhookIntake
+
+            self._webhook_intake = WebhookIntake(
+                StripeWebhookLog(ReadDatabase(self.settings.database, pool_size=8)), self.inbox,
+                self.clock, counter=self.metrics.webhooks)
+        return self._webhook_intake
+
     def reconciler(self, *, window_hours: float = 24.0, counter=None):
         from application.reconciliation import Reconciler
 
@@ -112,6 +126,7 @@ class System:
     def worker(self, **options):
         """The saga worker on this system: timers, recovery and scheduled reconciliation."""
         from adapters.idempotency_records import scheduled_purge
+        from adapters.stripe_webhook_log import scheduled_purge as purge_webhook_log
         from application.due_work import DueWork
         from application.reconciliation import discrepancy_counter, scheduled
         from application.worker import Worker, WorkerMetrics
@@ -122,6 +137,8 @@ class System:
             "reconcile": (RECONCILE_EVERY_SECONDS, scheduled(reconciler, RECONCILE_EVERY_SECONDS)),
             "purge_idempotency_keys": (PURGE_EVERY_SECONDS,
                                        scheduled_purge(self.idempotency_records, self.clock)),
+            "purge_stripe_webhook_log": (PURGE_EVERY_SECONDS,
+                                         purge_webhook_log(self.webhook_intake.log, self.clock)),
         }
         if self.invoicing is not None:
             # at once on start (documents owed since a crash), then now and then
@@ -130,6 +147,7 @@ class System:
         options.setdefault("inbox", self.inbox)
         self.notifications.feeder.ensure()
         jobs.update(self.notifications.jobs())
+        options.setdefault("intake", self.webhook_intake)
         return Worker(self.checkouts, DueWork(self.read_models.db, self.store), metrics=metrics,
                       jobs=jobs, **options)
 
@@ -140,6 +158,8 @@ class System:
             self._idempotency_records.close()
         if self._notifications is not None:
             self._notifications.close()
+        if self._webhook_intake is not None:
+            self._webhook_intake.log.close()
         close = getattr(self.store, "close", None)
         if close is not None:
             close()

@@ -18,6 +18,29 @@ from events.stripe_inbox import (
 MAX_APPLY_ATTEMPTS = 6
 RETRY_BASE_SECONDS = 5.0
 
+#: The Stripe event types the product acts on (CONTRACT §3.6): the one list the webhook
+#: endpoint subscribes to (``checkout-saga stripe setup-webhooks``), so Stripe sends nothing
+#: else. ``payment_intent.created``, ``charge.succeeded`` and ``charge.captured`` are left
+#: out: they cannot change a checkout (the intent's own events say the same, later).
+HANDLED_EVENT_TYPES: tuple[str, ...] = (
+    "payment_intent.amount_capturable_updated",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "payment_intent.requires_action",
+    "charge.refunded",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+    "charge.refund.updated",
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "payment_method.attached",
+    "payment_method.detached",
+    "setup_intent.succeeded",
+)
+
 
 class InboxEntry:
     def __init__(self, received: StripeEventReceived | None = None, version: int = 0,

@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--at-time")
     show.add_argument("--json", action="store_true")
     asub.add_parser("verify")
+    from cli.stripe_setup import add_parser as add_stripe_parser
+
+    add_stripe_parser(sub)
     return parser
 
 
@@ -89,6 +92,7 @@ def cmd_migrate(_args, settings) -> int:
     try:
         system.read_models  # noqa: B018 - building the read side migrates every table
         system.idempotency_records.ensure()
+        system.webhook_intake.log.ensure()
     finally:
         system.close()
     tell(settings, "migrations applied", "migrations_applied")
@@ -138,6 +142,12 @@ def cmd_projections(args, settings) -> int:
     return run(args, _system(settings))
 
 
+def cmd_stripe(args, settings) -> int:
+    from cli.stripe_setup import run
+
+    return run(args, settings)
+
+
 def cmd_audit(args, settings) -> int:
     from cli.audit import run
 
@@ -152,6 +162,7 @@ COMMANDS = {
     "stripe-emulator": cmd_stripe_emulator,
     "projections": cmd_projections,
     "audit": cmd_audit,
+    "stripe": cmd_stripe,
 }
 
 

@@ -130,9 +130,13 @@ def run_worker(system) -> int:
 
 
 def serve_emulator(port: int, secret: str, webhook_url: str) -> int:
-    from stripe_emulator import serve_forever
+    """The built-in emulator, its endpoint subscribed to exactly the types the product handles
+    (as ``checkout-saga stripe setup-webhooks`` subscribes a real Stripe endpoint)."""
+    from checkout_saga.stripe_events import HANDLED_EVENT_TYPES
+    from stripe_emulator import EmulatorConfig, serve_forever
 
-    serve_forever("127.0.0.1", port, secret, webhook_url)
+    serve_forever("127.0.0.1", port, secret, webhook_url,
+                  config=EmulatorConfig(webhook_events=tuple(HANDLED_EVENT_TYPES)))
     return 0
 
 

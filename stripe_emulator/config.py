@@ -20,6 +20,8 @@ class EmulatorConfig:
 
     webhook_secret: str | None = None
     webhook_url: str | None = None
+    webhook_events: tuple[str, ...] = ("*",)
+    """The event types the configured endpoint (``webhook_url``) is subscribed to."""
     webhook_retry_base_delay: float = 0.5
     webhook_retry_max_delay: float = 30.0
     webhook_max_attempts: int = 8

@@ -36,9 +36,15 @@ def _add_endpoint(emu: Emulator, req: Request) -> Reply:
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise invalid_request("url must be an http(s) URL", param="url")
     secret = body.get("secret")
+    events = body.get("enabled_events", ["*"])
+    if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
+        raise invalid_request("enabled_events must be a non-empty list of event types",
+                              param="enabled_events")
     try:
         return json_reply(
-            emu.register_webhook_endpoint(url, secret if isinstance(secret, str) else None)
+            emu.register_webhook_endpoint(
+                url, secret if isinstance(secret, str) else None, tuple(events)
+            )
         )
     except ValueError as exc:
         raise invalid_request(str(exc), param="secret") from None

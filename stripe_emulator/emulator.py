@@ -20,13 +20,15 @@ class Emulator:
 
     def _add_configured_endpoint(self) -> None:
         if self.config.webhook_url:
-            self.register_webhook_endpoint(self.config.webhook_url, self.config.webhook_secret)
+            self.register_webhook_endpoint(self.config.webhook_url, self.config.webhook_secret,
+                                           tuple(self.config.webhook_events))
 
-    def register_webhook_endpoint(self, url: str, secret: str | None = None) -> dict[str, object]:
+    def register_webhook_endpoint(self, url: str, secret: str | None = None,
+                                  enabled_events: tuple[str, ...] = ("*",)) -> dict[str, object]:
         signing_secret = secret or self.config.webhook_secret
         if not signing_secret:
             raise ValueError("a webhook endpoint needs a signing secret")
-        return self.webhooks.add_endpoint(url, signing_secret)
+        return self.webhooks.add_endpoint(url, signing_secret, tuple(enabled_events))
 
     def reset(self) -> None:
         """Forget everything but the configuration (the constructor's endpoint stays)."""

@@ -102,9 +102,12 @@ class EmulatorServer:
         log.info("stripe_emulator.started", url=self.base_url)
         return self
 
-    def register_webhook_endpoint(self, url: str, secret: str | None = None) -> dict[str, Any]:
-        """Same as `POST /_emulator/webhook_endpoints`; `secret` defaults to the server's."""
-        return self.app.emulator.register_webhook_endpoint(url, secret or self.webhook_secret)
+    def register_webhook_endpoint(self, url: str, secret: str | None = None,
+                                  enabled_events: tuple[str, ...] = ("*",)) -> dict[str, Any]:
+        """Same as `POST /_emulator/webhook_endpoints`; `secret` defaults to the server's,
+        `enabled_events` to every type."""
+        return self.app.emulator.register_webhook_endpoint(url, secret or self.webhook_secret,
+                                                           tuple(enabled_events))
 
     def reset(self) -> None:
         """Same as `POST /_emulator/reset`."""

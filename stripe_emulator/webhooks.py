@@ -4,7 +4,7 @@ The hub listens to the store (so it sees events in creation order, under the sto
 lock), turns the next webhook fault into a delivery plan, and hands each event to
 the worker of every endpoint subscribed to its type (`enabled_events`, `["*"]` = all).
 Endpoints come from `/v1/webhook_endpoints`, the `/_emulator/webhook_endpoints` control
-route and the configuration (those two receive every type).
+route (every type unless `enabled_events` is given) and the configuration (every type).
 
 `drop_webhook` is a lost notification: the event is never delivered, only `/v1/events`
 has it, which is what the product's reconciliation must cope with. A `reorder_webhooks`

@@ -82,6 +82,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     emulator_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
+    extra_args: tuple[str, ...] = ()  # e.g. ("--no-worker",)
     process: subprocess.Popen | None = None
     _log: Any = None
 
@@ -106,7 +107,7 @@ class ServerProcess:
         self._log = tempfile.TemporaryFile(mode="w+")  # never a full pipe that blocks the server
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port)],
+             "--port", str(self.port), *self.extra_args],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True)
         _wait_ready(f"{self.base_url}/readyz", self.process, timeout, self.output)
         return self

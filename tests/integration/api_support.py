@@ -72,6 +72,12 @@ def signed(payload: dict, secret: str = WEBHOOK_SECRET, at: int | None = None) -
     return body, f"t={timestamp},v1={mac}"
 
 
+def run_webhook_worker(client) -> int:
+    """What the saga worker does with the webhooks the route recorded: apply them (the route
+    only records). Returns how many it took."""
+    return client.app.state.system.webhook_intake.apply_all_pending("test-worker")
+
+
 def assert_problem(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

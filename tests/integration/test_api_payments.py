@@ -7,6 +7,7 @@ import time
 from tests.integration.api_support import (
     STORE,
     checkout_body,
+    run_webhook_worker,
     signed,
 )
 
@@ -53,6 +54,9 @@ def test_the_capturable_webhook_after_authentication_completes_the_checkout(shop
     response = shop_client.post("/webhooks/stripe", content=body, headers={"Stripe-Signature": header})
 
     assert response.json() == {"received": True, "duplicate": False}
+    recorded = shop_client.get(f"/checkouts/{checkout['checkout_id']}", headers=STORE).json()
+    assert recorded["status"] == "requires_action"  # the route only records it
+    assert run_webhook_worker(shop_client) == 1
     after = shop_client.get(f"/checkouts/{checkout['checkout_id']}", headers=STORE).json()
     assert after["status"] == "completed"
 
@@ -63,9 +67,12 @@ def test_webhooks_are_counted_by_type_and_outcome(shop_client, gateway):
     body, header = signed(_intent_event(snapshot, "payment_intent.amount_capturable_updated"))
     shop_client.post("/webhooks/stripe", content=body, headers={"Stripe-Signature": header})
     shop_client.post("/webhooks/stripe", content=body, headers={"Stripe-Signature": header})
+    run_webhook_worker(shop_client)
 
     text = shop_client.get("/metrics").text
 
+    assert ('stripe_webhook_events_total{outcome="recorded",'
+            'type="payment_intent.amount_capturable_updated"} 1.0') in text
     assert ('stripe_webhook_events_total{outcome="applied",'
             'type="payment_intent.amount_capturable_updated"} 1.0') in text
     assert ('stripe_webhook_events_total{outcome="duplicate",'

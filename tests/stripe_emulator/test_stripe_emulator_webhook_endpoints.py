@@ -138,6 +138,33 @@ def test_the_test_bench_endpoint_still_receives_every_type(
     assert _types(second_receiver, 1) == ["payment_intent.succeeded"]
 
 
+def test_a_test_bench_endpoint_may_subscribe_to_some_types_with_its_own_secret(
+    client, stripe_emulator, webhook_receiver
+):
+    httpx.post(
+        f"{stripe_emulator.base_url}/_emulator/webhook_endpoints",
+        json={"url": webhook_receiver.url, "secret": TEST_WEBHOOK_SECRET,
+              "enabled_events": ["payment_intent.succeeded"]},
+    ).raise_for_status()
+
+    intent = paid(client)
+
+    [hook] = webhook_receiver.wait_for_acknowledged(1)
+    event = stripe.Webhook.construct_event(hook.payload, hook.signature, TEST_WEBHOOK_SECRET)
+    assert (event.type, event.data.object.id) == ("payment_intent.succeeded", intent.id)
+    assert len(webhook_receiver.received) == 1
+
+
+def test_a_test_bench_endpoint_with_enabled_events_not_a_list_is_refused(stripe_emulator):
+    response = httpx.post(
+        f"{stripe_emulator.base_url}/_emulator/webhook_endpoints",
+        json={"url": "http://127.0.0.1:9/hook", "enabled_events": "payment_intent.succeeded"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "enabled_events"
+
+
 def test_an_event_type_that_is_not_one_is_refused(client, webhook_receiver):
     with pytest.raises(stripe.InvalidRequestError) as raised:
         _subscribe(client, webhook_receiver.url, "payment_intent.succeeded", "not an event")

@@ -54,3 +54,31 @@ def test_an_inbox_stream_folds_to_its_event_and_outcome():
     assert entry.outcome is None and entry.version == 1
     entry = fold_inbox(entry, [applied])
     assert (entry.outcome, entry.version, entry.received.event_id) == ("applied", 2, "evt_1")
+
+
+CONTRACT_HANDLED = (  # CONTRACT §3.6 "Handled at least", and the v2 additions
+    "payment_intent.succeeded", "payment_intent.amount_capturable_updated",
+    "payment_intent.payment_failed", "payment_intent.canceled", "payment_intent.requires_action",
+    "charge.refunded", "refund.created", "refund.updated", "refund.failed",
+    "charge.dispute.created", "charge.dispute.closed",
+    "payment_method.attached", "payment_method.detached", "setup_intent.succeeded")
+
+
+def test_the_endpoint_subscribes_to_every_type_the_contract_says_is_handled():
+    from checkout_saga.stripe_events import HANDLED_EVENT_TYPES
+
+    assert set(CONTRACT_HANDLED) <= set(HANDLED_EVENT_TYPES)
+    assert len(set(HANDLED_EVENT_TYPES)) == len(HANDLED_EVENT_TYPES)
+
+
+def test_the_endpoint_subscribes_to_no_type_the_inbox_would_only_acknowledge():
+    from checkout_saga.stripe_events import HANDLED_EVENT_TYPES
+
+    saga_types = [t for t in HANDLED_EVENT_TYPES  # the customers' types are applied elsewhere
+                  if not t.startswith(("payment_method.", "setup_intent."))]
+    refund = ports.RefundSnapshot(id="re_1", payment_intent_id="pi_1", amount=100,
+                                  status="succeeded", currency="usd")
+
+    for event_type in saga_types:
+        extra = {"refund": refund} if event_type.startswith(("refund.", "charge.refund.")) else {}
+        assert outcome_without_effect(notice(event_type, **extra), None) != "ignored", event_type
