@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import count
 
+import msgspec
+
 from checkout_saga import ports
 
 DECLINES = {
@@ -236,7 +238,10 @@ class FakePaymentGateway:
             captured = self.capture_reports_received
         intent.status, intent.amount_received, intent.amount_capturable = "succeeded", captured, 0
         self.captures += 1
-        return intent.snapshot()
+        # Stripe's fee as the emulator charges it: 2.9 % (half up) + 30
+        fee = (captured * 29 + 500) // 1000 + 30
+        return msgspec.structs.replace(intent.snapshot(), fee=fee,
+                                       balance_transaction_id=f"txn_{intent.id[3:]}")
 
     def _cancel(self, intent: _Intent):
         if intent.status == "canceled":

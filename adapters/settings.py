@@ -36,6 +36,8 @@ class Settings:
     reservation_ttl_seconds: int = _DEFAULT_TTL_SECONDS
     stripe_emulator_port: int = 12111
     log_format: str = "json"
+    refund_window_days: int = 90  # v2: CHECKOUT_SAGA_REFUND_WINDOW_DAYS
+    refund_approval_above: int | None = None  # v2: CHECKOUT_SAGA_REFUND_APPROVAL_ABOVE
 
     @property
     def uses_emulator(self) -> bool:
@@ -66,6 +68,12 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
     if not low <= value <= high:
         raise ConfigError(name, f"must be between {low} and {high}, got {value}")
     return value
+
+
+def _optional_int(env: dict[str, str], name: str, low: int, high: int) -> int | None:
+    if not env.get(name):
+        return None
+    return _int(env, name, 0, low, high)
 
 
 def _keys(env: dict[str, str], name: str) -> tuple[str, ...]:
@@ -113,4 +121,6 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = P
         reservation_ttl_seconds=_int(env, "CHECKOUT_SAGA_RESERVATION_TTL_SECONDS", _DEFAULT_TTL_SECONDS, 1, 7 * 86400),
         stripe_emulator_port=_int(env, "CHECKOUT_SAGA_STRIPE_EMULATOR_PORT", 12111, 0, 65535),
         log_format=log_format,
+        refund_window_days=_int(env, "CHECKOUT_SAGA_REFUND_WINDOW_DAYS", 90, 0, 36500),
+        refund_approval_above=_optional_int(env, "CHECKOUT_SAGA_REFUND_APPROVAL_ABOVE", 0, 10**12),
     )

@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
+from api.admin_reports import AdminReportsController
 from api.auth import Keys
 from api.bodies import JsonRequest
 from api.catalog import CatalogController
@@ -18,7 +19,9 @@ from api.logging import request_logging_middleware
 from api.openapi import COMPONENTS, StrictRequestSchemaPlugin
 from api.ops import OpsController
 from api.orders import OrderController
+from api.payments import PaymentController
 from api.problems import EXCEPTION_HANDLERS
+from api.refunds import RefundController
 from api.webhooks import WebhookController
 from bootstrap import System
 
@@ -35,7 +38,8 @@ def create_app(system: System) -> Litestar:
     })
     return Litestar(
         route_handlers=[CheckoutController, OrderController, InventoryController, CatalogController,
-                        OpsController, WebhookController, healthz, readyz, metrics],
+                        OpsController, WebhookController, healthz, readyz, metrics,
+                        PaymentController, AdminReportsController, RefundController],
         state=state,
         plugins=[StrictRequestSchemaPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -87,8 +87,10 @@ class OrderController(Controller):
 
         def run() -> tuple[int, s.RefundOut]:
             cmd = RefundOrder(order_id=order_id, idempotency_key=key, amount=data.amount,
-                              reason=data.reason, restock=restock)
-            refund = orders_of(request).refund(cmd, operator_cause(request))
+                              reason=data.reason, restock=restock,
+                              override_window=data.override_window)
+            cause = operator_cause(request)
+            refund = orders_of(request).refund(cmd, cause, requested_by=cause.actor)
             return 201, v.refund_out(order_id, refund)
 
         return await idempotent_write(request, f"refund:{order_id}", run, required=True)

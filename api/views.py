@@ -83,7 +83,11 @@ def order_out(o) -> OrderOut:
 def refund_out(order_id: str, r) -> RefundOut:
     return RefundOut(refund_id=r.refund_id, order_id=order_id, amount=r.amount,
                      status="pending" if r.status == "requested" else r.status,
-                     reason=r.reason, created_at=rfc3339(r.created_at))
+                     reason=r.reason, created_at=rfc3339(r.created_at),
+                     source=getattr(r, "source", "api"), requested_by=getattr(r, "requested_by", None),
+                     approved_by=getattr(r, "approved_by", None),
+                     override_window=getattr(r, "override_window", False),
+                     rejection_note=getattr(r, "rejection_note", None))
 
 
 def inventory_out(sku: str, level) -> InventoryOut:

@@ -392,6 +392,7 @@ fold_checkout = make_fold(
         ev.PaymentAuthorized: _not_after_end(_authorized),
         ev.StockCommitted: _stock_committed,
         ev.PaymentCaptured: _captured,
+        ev.PaymentFeeRecorded: advanced,
         ev.CheckoutCompleted: _completed,
         ev.CompensationStarted: _compensation_started,
         ev.CompensationStepSucceeded: _compensation_step_succeeded,

@@ -129,6 +129,10 @@ def _captured(w, s: CheckoutState, snap, inventory, order: OrderState | None) ->
     if s.payment_status != "succeeded":
         s = w.checkout(s, ev.PaymentCaptured, payment_intent_id=snap.id,
                        amount_received=amount, charge_id=snap.latest_charge)
+        if snap.fee is not None:
+            s = w.checkout(s, ev.PaymentFeeRecorded, payment_intent_id=snap.id,
+                           charge_id=snap.latest_charge, fee=snap.fee, currency=snap.currency,
+                           balance_transaction_id=snap.balance_transaction_id)
     if order is not None and order.status in ("pending", "cancelled"):
         w.emit(order.id, order.version, ord_ev.OrderPaid, payment_intent_id=snap.id,
                amount_captured=amount, charge_id=snap.latest_charge)

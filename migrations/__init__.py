@@ -25,6 +25,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                         *[s for name in schema.TABLE_NAMES for s in schema.create_all(name)]]),
     (601, "due_work", schema.DUE_WORK),
     (602, "reconciliation_reports", schema.RECONCILIATION_REPORTS),
+    (1201, "payments_ledger_v2", [s for name in ("payments", "transactions", "refund_index")
+                                  for s in schema.create_all(name)]),
 ]
 
 _BOOKKEEPING = """CREATE TABLE IF NOT EXISTS schema_migrations (
