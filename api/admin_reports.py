@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromQuery, Parameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from api.auth import admin_guard
@@ -82,8 +82,9 @@ class AdminReportsController(Controller):
          responses=problems_for(401, 403, 422, 503))
     def transactions(
         self, request: Request, created_after: Timestamp = None, created_before: Timestamp = None,
-        type_: Annotated[str | None, Parameter(query="type", required=False)] = None,
-        limit: Annotated[int | None, Parameter(ge=1, le=500, required=False)] = None,
+        type_: Annotated[str | None, QueryParameter(name="type", required=False,
+                                                    enum=list(TYPES))] = None,
+        limit: Annotated[int | None, QueryParameter(ge=1, le=500, required=False)] = None,
         cursor: FromQuery[str | None] = None,
     ) -> Response:
         """The transaction log, newest first. ``Accept: text/csv``: the same rows as CSV (a
@@ -109,7 +110,8 @@ class AdminReportsController(Controller):
     @get("/reports/daily", guards=[admin_guard], sync_to_thread=True,
          responses=problems_for(401, 403, 422, 503))
     def daily(self, request: Request,
-              from_: Annotated[str | None, Parameter(query="from", required=False)] = None,
+              from_: Annotated[str | None, QueryParameter(
+                  name="from", required=False, schema_extra={"format": "date"})] = None,
               to: FromQuery[str | None] = None,
               currency: FromQuery[str] = "usd") -> DailyReportOut:
         """Per UTC day from ``from`` to ``to`` (inclusive): checkouts, payments and money,
