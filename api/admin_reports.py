@@ -110,10 +110,12 @@ class AdminReportsController(Controller):
     @get("/reports/daily", guards=[admin_guard], sync_to_thread=True,
          responses=problems_for(401, 403, 422, 503))
     def daily(self, request: Request,
-              from_: Annotated[str | None, QueryParameter(
-                  name="from", required=False, schema_extra={"format": "date"})] = None,
-              to: FromQuery[str | None] = None,
-              currency: FromQuery[str] = "usd") -> DailyReportOut:
+              from_: Annotated[str, QueryParameter(name="from", schema_extra={"format": "date"},
+                                                   description="first day (UTC), YYYY-MM-DD")],
+              to: Annotated[str, QueryParameter(schema_extra={"format": "date"},
+                                                description="last day (UTC), YYYY-MM-DD")],
+              currency: Annotated[str, QueryParameter(pattern="^[a-z]{3}$")] = "usd",
+              ) -> DailyReportOut:
         """Per UTC day from ``from`` to ``to`` (inclusive): checkouts, payments and money,
         every money figure the sum of that day's transaction log rows."""
         strict_query(request, "from", "to", "currency")

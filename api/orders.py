@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
@@ -32,10 +32,16 @@ def _rfc3339(field: str, value: str | None) -> datetime | None:
     try:
         if not _RFC3339.fullmatch(value):
             raise ValueError(value)
-        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         raise ApiError(422, "validation_error", "the request is not valid", errors=[
             {"field": field, "message": "must be an RFC 3339 timestamp (2026-11-22T10:00:00Z)"}]) from None
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+00:01, before the first UTC instant
+        edge = datetime.min if parsed.utcoffset() > timedelta(0) else datetime.max
+        return edge.replace(tzinfo=UTC)
+    return parsed
 
 
 class OrderController(Controller):
