@@ -3,8 +3,10 @@ refunds and disputes (CONTRACT §3.10)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, get
-from litestar.params import FromPath, FromQuery, Parameter
+from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from api.auth import storefront_guard
 from api.context import strict_query
@@ -29,7 +31,9 @@ class PaymentController(Controller):
     @get("/", guards=[storefront_guard], sync_to_thread=True, responses=problems_for(401, 422, 503))
     def list_payments(
         self, request: Request, order_id: FromQuery[str | None] = None,
-        customer_id: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
+        customer_id: FromQuery[str | None] = None,
+        status: Annotated[str | None, QueryParameter(required=False,
+                                                     enum=list(q.PAYMENT_STATUSES))] = None,
         created_after: Timestamp = None, created_before: Timestamp = None,
         limit: int = Parameter(default=50, ge=1, le=500), cursor: FromQuery[str | None] = None,
     ) -> PaymentListOut:
