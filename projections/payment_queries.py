@@ -3,6 +3,7 @@ payment with its refunds and disputes, the transaction log, a refund's order."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from projections.base import rfc3339
@@ -27,8 +28,6 @@ TRANSACTIONS_SQL = """SELECT t.transaction_id, t.type,
 
 
 def _json(value):
-    import json
-
     return json.loads(value) if isinstance(value, str) else value
 
 
