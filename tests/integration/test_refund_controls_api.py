@@ -164,3 +164,15 @@ def test_the_payment_lists_who_asked_and_who_approved(ledger_client):
 
     assert (listed["requested_by"], listed["approved_by"], listed["status"]) == (
         key_id(ADMIN_KEY), key_id(SECOND_ADMIN_KEY), "succeeded")
+
+
+def test_an_approved_refund_whose_reply_was_lost_is_sent_again_with_its_key_once(ledger_client, gateway):
+    order_id = paid_order(ledger_client)
+    refund_id = refund(ledger_client, order_id, {"amount": 2500}).json()["refund_id"]
+    gateway.inject("refund", "drop_response")  # Stripe refunds; the reply never arrives
+
+    lost = ledger_client.post(f"/refunds/{refund_id}/approve", headers=SECOND_ADMIN).json()
+    again = ledger_client.post(f"/refunds/{refund_id}/approve", headers=SECOND_ADMIN).json()
+
+    assert lost["status"] == "pending" and again["status"] == "succeeded"
+    assert len(gateway.refunds) == 1 and again["approved_by"] == key_id(SECOND_ADMIN_KEY)
