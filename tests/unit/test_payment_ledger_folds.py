@@ -150,3 +150,19 @@ def test_a_refund_is_indexed_by_its_id_to_its_order():
                               request_fingerprint="f"))
 
     assert fold(REFUND_INDEX, events)["rf_9"]["order_id"] == order.order_id
+
+
+def test_a_fee_learnt_after_the_capture_was_recorded_is_recorded_once():
+    from checkout_saga.checkout import fold_checkout
+
+    events, order = paid_events(snapshot("succeeded", amount_received=3998, latest_charge="ch_1"))
+    checkout_sid = next(e.originator_id for e in events if isinstance(e, chk.CheckoutStarted))
+    checkout = fold_checkout(None, [e for e in events if e.originator_id == checkout_sid])
+    assert checkout.status == "completed" and not checkout.fee_recorded
+
+    late = decide_step_result(checkout, "capture", "late-reply", CAPTURE, {}, order, now=NOW)
+    after = fold_checkout(checkout, late.events)
+    again = decide_step_result(after, "capture", "late-reply", CAPTURE, {}, order, now=NOW)
+
+    assert [type(e) for e in late.events] == [chk.PaymentFeeRecorded]
+    assert after.status == "completed" and after.fee_recorded and again.events == []
