@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import count
 
+import msgspec
+
 from adapters.fake_customers import FakeCustomers
 from checkout_saga import ports
 
@@ -94,14 +96,17 @@ class FakePaymentGateway(FakeCustomers):
             return intent.snapshot()
 
     def dispute(self, intent_id: str, *, reason: str = "fraudulent",
-                status: str = "needs_response") -> ports.DisputeSnapshot:
-        """The cardholder's bank opening (or, called again with a status, moving) a dispute."""
+                status: str = "needs_response", dispute_id: str | None = None,
+                amount: int | None = None) -> ports.DisputeSnapshot:
+        """The cardholder's bank opening (or, called again with a status, moving) a dispute;
+        of the whole captured amount unless ``amount`` says otherwise."""
         with self._lock:
             intent = self.intents[intent_id]
             known = next((d for d in self.disputes.values() if d.payment_intent_id == intent_id), None)
             dispute = ports.DisputeSnapshot(
-                id=known.id if known else f"dp_fake{next(self._ids):06d}",
-                payment_intent_id=intent_id, amount=intent.amount_received, reason=reason,
+                id=known.id if known else dispute_id or f"dp_fake{next(self._ids):06d}",
+                payment_intent_id=intent_id,
+                amount=amount if amount is not None else intent.amount_received, reason=reason,
                 status=status)
             self.disputes[dispute.id] = dispute
             return dispute
@@ -289,7 +294,10 @@ class FakePaymentGateway(FakeCustomers):
             captured = self.capture_reports_received
         intent.status, intent.amount_received, intent.amount_capturable = "succeeded", captured, 0
         self.captures += 1
-        return intent.snapshot()
+        # Stripe's fee as the emulator charges it: 2.9 % (half up) + 30
+        fee = (captured * 29 + 500) // 1000 + 30
+        return msgspec.structs.replace(intent.snapshot(), fee=fee,
+                                       balance_transaction_id=f"txn_{intent.id[3:]}")
 
     def _cancel(self, intent: _Intent):
         if intent.status == "canceled":

@@ -49,6 +49,8 @@ class Settings:
     smtp_url: str | None = field(default=None, repr=False)  # may hold a password; unset: mails are written under ./var/outbox/
     mail_from: str = "shop@localhost"
     admin_email: str | None = None  # unset: no operator alerts are mailed
+    refund_window_days: int = 90  # v2: CHECKOUT_SAGA_REFUND_WINDOW_DAYS
+    refund_approval_above: int | None = None  # v2: CHECKOUT_SAGA_REFUND_APPROVAL_ABOVE
 
     @property
     def uses_emulator(self) -> bool:
@@ -87,6 +89,12 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
     if not low <= value <= high:
         raise ConfigError(name, f"must be between {low} and {high}, got {value}")
     return value
+
+
+def _optional_int(env: dict[str, str], name: str, low: int, high: int) -> int | None:
+    if not env.get(name):
+        return None
+    return _int(env, name, 0, low, high)
 
 
 def _keys(env: dict[str, str], name: str) -> tuple[str, ...]:
@@ -194,4 +202,6 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = P
         smtp_url=_smtp_url(env),
         mail_from=_address(env, "CHECKOUT_SAGA_MAIL_FROM", "shop@localhost") or "shop@localhost",
         admin_email=_address(env, "CHECKOUT_SAGA_ADMIN_EMAIL", None),
+        refund_window_days=_int(env, "CHECKOUT_SAGA_REFUND_WINDOW_DAYS", 90, 0, 36500),
+        refund_approval_above=_optional_int(env, "CHECKOUT_SAGA_REFUND_APPROVAL_ABOVE", 0, 10**12),
     )

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import msgspec
 import stripe
 import structlog
 
@@ -19,6 +20,7 @@ from adapters.circuit_breaker import BreakerSettings, BreakerState, CircuitBreak
 from adapters.stripe_customers import StripeCustomerCalls
 from adapters.stripe_webhooks import (
     as_dict,
+    charge_fee,
     dispute_snapshot,
     notice_from_event,
     payment_intent_snapshot,
@@ -175,14 +177,27 @@ class StripePaymentGateway(StripeCustomerCalls):
         if captured.status == "succeeded" and captured_amount(captured) == 0:
             # The reply did not say how much was taken (localstripe has no amount_received):
             # read the intent back with its latest charge rather than record 0 captured.
-            return self._intent_call(
+            captured = self._intent_call(
                 "retrieve_payment_intent",
                 lambda: self._intents.retrieve(
                     payment_intent_id, params={"expand": ["latest_charge"]}
                 ),
                 payment_intent_id=payment_intent_id,
             )
-        return captured
+        return self._with_fee(captured)
+
+    def _with_fee(self, snap: PaymentIntentSnapshot) -> PaymentIntentSnapshot:
+        """The capture with Stripe's fee, read from the charge's balance transaction. Best
+        effort: the capture is what matters; a fee that cannot be read is left unknown."""
+        if snap.status != "succeeded" or not snap.latest_charge or snap.fee is not None:
+            return snap
+        try:
+            charge = self._client.v1.charges.retrieve(
+                snap.latest_charge, params={"expand": ["balance_transaction"]})
+        except stripe.StripeError as exc:
+            log.warning("stripe_fee_unread", payment_intent_id=snap.id, error=type(exc).__name__)
+            return snap
+        return msgspec.structs.replace(snap, **charge_fee(charge))
 
     def cancel_payment_intent(
         self, payment_intent_id: str, *, idempotency_key: str

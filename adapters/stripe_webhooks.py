@@ -141,6 +141,7 @@ def payment_intent_snapshot(pi: Mapping[str, Any] | stripe.StripeObject) -> Paym
         last_error_message=_text(error.get("message")),
         latest_charge=_id_of(pi.get("latest_charge")),
         charge_amount_captured=_charge_amount_captured(pi.get("latest_charge")),
+        **charge_fee(pi.get("latest_charge")),
         checkout_id=_text(_metadata(pi).get("checkout_id")),
         created=_count(pi.get("created")),
     )
@@ -220,6 +221,18 @@ def _next_action_url(next_action: Any) -> str | None:
     sdk = next_action.get("use_stripe_sdk")
     stripe_js = sdk.get("stripe_js") if isinstance(sdk, Mapping) else None
     return stripe_js if isinstance(stripe_js, str) and stripe_js else None
+
+
+def charge_fee(charge: Any) -> dict[str, Any]:
+    """``fee`` and ``balance_transaction_id`` of a charge whose balance transaction is
+    expanded (Stripe's processing fee); empty when the reply does not say."""
+    charge = as_dict(charge)
+    txn = charge.get("balance_transaction") if isinstance(charge, Mapping) else None
+    txn = as_dict(txn)
+    if not isinstance(txn, Mapping):
+        return {}
+    fee = _count(txn.get("fee"), default=None)
+    return {} if fee is None else {"fee": fee, "balance_transaction_id": _text(txn.get("id"))}
 
 
 def _charge_amount_captured(charge: Any) -> int | None:

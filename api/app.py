@@ -6,6 +6,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.datastructures import State
 
+from api.admin_reports import AdminReportsController
 from api.auth import Keys
 from api.bodies import JsonRequest
 from api.catalog import CatalogController
@@ -20,8 +21,10 @@ from api.ops import OpsController
 from api.order_admin import OrderAdminController
 from api.orders import OrderController
 from api.outbox import OutboxController
+from api.payments import PaymentController
 from api.problems import EXCEPTION_HANDLERS
 from api.rate_limit import RateLimit, rate_limit_middleware
+from api.refunds import RefundController
 from api.webhooks import WebhookController
 from bootstrap import System
 
@@ -42,7 +45,8 @@ def create_app(system: System, *, rate_limit: RateLimit | None = None) -> Litest
     return Litestar(
         route_handlers=[CheckoutController, OrderController, OrderAdminController,
                         InventoryController, CatalogController, OpsController, OutboxController,
-                        WebhookController, CustomerController, healthz, readyz, metrics,
+                        WebhookController, CustomerController, PaymentController,
+                        AdminReportsController, RefundController, healthz, readyz, metrics,
                         *console_routes(keys)],
         state=state,
         plugins=[StrictRequestSchemaPlugin()],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, delete, get, post
@@ -33,10 +33,16 @@ def _rfc3339(field: str, value: str | None) -> datetime | None:
     try:
         if not _RFC3339.fullmatch(value):
             raise ValueError(value)
-        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         raise ApiError(422, "validation_error", "the request is not valid", errors=[
             {"field": field, "message": "must be an RFC 3339 timestamp (2026-11-22T10:00:00Z)"}]) from None
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+00:01, before the first UTC instant
+        edge = datetime.min if parsed.utcoffset() > timedelta(0) else datetime.max
+        return edge.replace(tzinfo=UTC)
+    return parsed
 
 
 class OrderController(Controller):
@@ -103,8 +109,10 @@ class OrderController(Controller):
 
         def run() -> tuple[int, s.RefundOut]:
             cmd = RefundOrder(order_id=order_id, idempotency_key=key, amount=data.amount,
-                              reason=data.reason, restock=restock)
-            refund = orders_of(request).refund(cmd, operator_cause(request))
+                              reason=data.reason, restock=restock,
+                              override_window=data.override_window)
+            cause = operator_cause(request)
+            refund = orders_of(request).refund(cmd, cause, requested_by=cause.actor)
             return 201, v.refund_out(order_id, refund)
 
         return await idempotent_write(request, f"refund:{order_id}", run, required=True)

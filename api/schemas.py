@@ -83,6 +83,7 @@ class RefundIn(Request):
     amount: Annotated[int, Meta(ge=1, le=99_999_999_999)] | None = None
     reason: Literal["requested_by_customer", "duplicate", "fraudulent"] | None = None
     restock: Annotated[list[RestockLineIn], Meta(max_length=100)] | None = None
+    override_window: bool = False  # v2: refund after the refund window (recorded)
 
 
 class AdjustmentIn(Request):
@@ -316,7 +317,12 @@ class RefundOut(Response):
     status: str
     reason: str | None
     created_at: str
+    # v2: where it was made, and the refund controls
     source: str = "api"  # api | stripe (made outside this service, e.g. Stripe's dashboard)
+    requested_by: str | None = None
+    approved_by: str | None = None
+    override_window: bool = False
+    rejection_note: str | None = None
 
 
 class RefundListOut(Response):

@@ -141,7 +141,9 @@ def _dispute(d) -> DisputeOut | None:
 def refund_out(order_id: str, r) -> RefundOut:
     return RefundOut(refund_id=r.refund_id, order_id=order_id, amount=r.amount,
                      status="pending" if r.status == "requested" else r.status,
-                     reason=r.reason, created_at=rfc3339(r.created_at), source=r.source)
+                     reason=r.reason, created_at=rfc3339(r.created_at), source=r.source,
+                     requested_by=r.requested_by, approved_by=r.approved_by,
+                     override_window=r.override_window, rejection_note=r.rejection_note)
 
 
 def inventory_out(sku: str, level) -> InventoryOut:

@@ -14,14 +14,16 @@ from checkout_saga.decision import Decision
 from checkout_saga.disputes import decide_dispute
 from checkout_saga.ids import ORDER_PREFIX, parse_prefixed
 from checkout_saga.order import OrderState, RefundState, fold_order
-from checkout_saga.refunds import decide_refund, decide_refund_result, refund_effect
+from checkout_saga.refund_approvals import decide_refund_approval, decide_refund_rejection
+from checkout_saga.refunds import RefundPolicy, decide_refund, decide_refund_result, refund_effect
 from checkout_saga.stripe_refunds import decide_stripe_refund, known_refund
 from events.base import Cause
 
 
 class OrderService:
     def __init__(self, runner: CommandRunner, catalog: CatalogService,
-                 effects: PaymentEffects) -> None:
+                 effects: PaymentEffects, *, refund_policy: RefundPolicy | None = None) -> None:
+        self.refund_policy = refund_policy or RefundPolicy()
         self.runner = runner
         self.store = runner.store
         self.clock = runner.clock
@@ -35,15 +37,36 @@ class OrderService:
             raise errors.NotFoundError(f"no order {order_id}", order_id=order_id)
         return state
 
-    def refund(self, cmd: RefundOrder, cause: Cause | None = None) -> RefundState:
+    def refund(self, cmd: RefundOrder, cause: Cause | None = None,
+               requested_by: str | None = None) -> RefundState:
         decision, order = self.runner.decide_and_append(
             "refund", lambda: self.get_order(cmd.order_id),
-            lambda current: decide_refund(current, cmd, now=self.clock.now(), cause=cause))
+            lambda current: decide_refund(current, cmd, now=self.clock.now(), cause=cause,
+                                          policy=self.refund_policy, requested_by=requested_by))
         refund_id = next(r.refund_id for r in self.get_order(cmd.order_id).refunds.values()
                          if r.idempotency_key == cmd.idempotency_key)
         for effect in decision.effects:
             self._perform_refund(order.id, effect, cause)
         return self.get_order(cmd.order_id).refunds[refund_id]
+
+    def approve_refund(self, order_id: str, refund_id: str, *, approved_by: str,
+                       cause: Cause | None = None) -> RefundState:
+        """Four-eyes: sent to Stripe only now, by a different admin than the one who asked."""
+        decision, order = self.runner.decide_and_append(
+            "refund_approval", lambda: self.get_order(order_id),
+            lambda current: decide_refund_approval(current, refund_id, approved_by=approved_by,
+                                                   now=self.clock.now(), cause=cause))
+        for effect in decision.effects:
+            self._perform_refund(order.id, effect, cause)
+        return self.get_order(order_id).refunds[refund_id]
+
+    def reject_refund(self, order_id: str, refund_id: str, *, rejected_by: str, note: str,
+                      cause: Cause | None = None) -> RefundState:
+        self.runner.decide_and_append(
+            "refund_rejection", lambda: self.get_order(order_id),
+            lambda current: decide_refund_rejection(current, refund_id, rejected_by=rejected_by,
+                                                    note=note, now=self.clock.now(), cause=cause))
+        return self.get_order(order_id).refunds[refund_id]
 
     def apply_refund_snapshot(self, order_id: str, refund_id: str, snap: ports.RefundSnapshot,
                               cause: Cause | None = None) -> None:

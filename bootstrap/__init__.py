@@ -28,6 +28,7 @@ from application.stripe_inbox import PaymentEventInbox
 from checkout_saga import ports
 from checkout_saga.errors import NotFoundError
 from checkout_saga.pricing import Pricing
+from checkout_saga.refunds import RefundPolicy
 
 RECONCILE_EVERY_SECONDS = 300.0
 PURGE_EVERY_SECONDS = 3600.0
@@ -199,7 +200,8 @@ def build(settings: Settings, *, store=None, gateway: ports.PaymentGateway | Non
                            **({"sleep": sleep} if sleep is not None else {}))
     effects = PaymentEffects(gateway, observer)
     catalog = CatalogService(runner)
-    orders = OrderService(runner, catalog, effects)
+    orders = OrderService(runner, catalog, effects, refund_policy=RefundPolicy(
+        window_days=settings.refund_window_days, approval_above=settings.refund_approval_above))
     checkouts = CheckoutService(runner, catalog, effects,
                                 reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
                                 pricing=pricing_of(settings))

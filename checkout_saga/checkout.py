@@ -83,6 +83,7 @@ class CheckoutState(State, frozen=True, kw_only=True):
     amount_capturable: int = 0
     amount_captured: int = 0
     charge_id: str | None = None
+    fee_recorded: bool = False  # Stripe's fee for the capture is in the stream
     pending: PendingStep | None = None
     confirm_attempts: int = 0
     compensation: Compensation | None = None
@@ -405,6 +406,7 @@ fold_checkout = make_fold(
         ev.PaymentAuthorized: _not_after_end(_authorized),
         ev.StockCommitted: _stock_committed,
         ev.PaymentCaptured: _captured,
+        ev.PaymentFeeRecorded: lambda s, e: advanced(s, e, fee_recorded=True),
         ev.CheckoutCompleted: _completed,
         ev.CompensationStarted: _compensation_started,
         ev.CompensationStepSucceeded: _compensation_step_succeeded,

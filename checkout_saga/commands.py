@@ -62,6 +62,12 @@ class RefundOrder(msgspec.Struct, frozen=True, kw_only=True):
     amount: int | None = None
     reason: str | None = None
     restock: tuple[CartLine, ...] | None = None
+    override_window: bool = False  # v2: refund after the window, explicitly
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(msgspec.json.encode(self)).hexdigest()
+        # override_window joins the fingerprint only when set, so the fingerprints recorded
+        # before it existed still match the same request
+        body = msgspec.to_builtins(self)
+        if not self.override_window:
+            body.pop("override_window")
+        return hashlib.sha256(msgspec.json.encode(body)).hexdigest()

@@ -82,6 +82,18 @@ class RefundExceedsRemainingError(DomainError):
     code = "refund_exceeds_remaining"
 
 
+class RefundWindowExpiredError(DomainError):
+    code = "refund_window_expired"
+
+
+class ApprovalRequiresSecondAdminError(DomainError):
+    code = "approval_requires_second_admin"
+
+
+class RefundNotAwaitingApprovalError(DomainError):
+    code = "refund_not_awaiting_approval"
+
+
 class PaymentProviderUnavailableDomainError(DomainError):
     code = "payment_provider_unavailable"
 

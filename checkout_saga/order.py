@@ -19,20 +19,23 @@ from events.order import (
     OrderCancelled,
     OrderPaid,
     OrderPlaced,
+    RefundApproved,
     RefundFailed,
     RefundRecordedExternally,
+    RefundRejected,
     RefundRequested,
     RefundSubmitted,
     RefundSucceeded,
 )
 
-REFUND_IN_FLIGHT = ("requested", "pending")
+# a refund waiting for approval is held against the refundable amount like one in flight
+REFUND_IN_FLIGHT = ("requested", "pending", "pending_approval")
 
 
 class RefundState(msgspec.Struct, frozen=True, kw_only=True):
     refund_id: str
     amount: int
-    status: str  # requested | pending | succeeded | failed
+    status: str  # pending_approval | requested | pending | succeeded | failed | rejected
     reason: str | None
     restock: tuple[LineItem, ...]
     idempotency_key: str | None
@@ -41,6 +44,11 @@ class RefundState(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     failure_reason: str | None = None
     source: str = "api"  # api | stripe (made outside this service, learnt from Stripe)
+    requested_by: str | None = None
+    approved_by: str | None = None
+    override_window: bool = False
+    rejected_by: str | None = None
+    rejection_note: str | None = None
 
 
 class DisputeState(msgspec.Struct, frozen=True, kw_only=True):
@@ -206,8 +214,24 @@ def _refund_requested(s: OrderState, e: RefundRequested) -> OrderState:
         request_fingerprint=e.request_fingerprint,
         provider_refund_id=None,
         created_at=e.occurred_at,
+        requested_by=e.requested_by,
+        override_window=e.override_window,
     )
+    if e.awaiting_approval:
+        refund = msgspec.structs.replace(refund, status="pending_approval")
     return _with_refund(s, e, refund)
+
+
+def _refund_approved(s: OrderState, e: RefundApproved) -> OrderState:
+    r = s.refunds[e.refund_id]
+    return _with_refund(s, e, msgspec.structs.replace(r, status="requested",
+                                                      approved_by=e.approved_by))
+
+
+def _refund_rejected(s: OrderState, e: RefundRejected) -> OrderState:
+    r = s.refunds[e.refund_id]
+    return _with_refund(s, e, msgspec.structs.replace(
+        r, status="rejected", rejected_by=e.rejected_by, rejection_note=e.note))
 
 
 def _refund_submitted(s: OrderState, e: RefundSubmitted) -> OrderState:
@@ -317,6 +341,8 @@ fold_order = make_fold(
         OrderPaid: _paid,
         OrderCancelled: _cancelled,
         RefundRequested: _refund_requested,
+        RefundApproved: _refund_approved,
+        RefundRejected: _refund_rejected,
         RefundSubmitted: _refund_submitted,
         RefundSucceeded: _refund_succeeded,
         RefundFailed: _refund_failed,

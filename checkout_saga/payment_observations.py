@@ -38,6 +38,7 @@ def observe_intent(
                        client_secret=snap.client_secret, status=snap.status)
     elif snap.id != s.payment_intent_id:
         return s  # not this checkout's intent of record; reconciliation handles strays
+    s = _late_fee(w, s, snap)
     if s.status == "completed" or _nothing_new(s, snap):
         return s
     if s.compensation is not None or s.status == "needs_attention":
@@ -45,6 +46,16 @@ def observe_intent(
     if s.is_terminal:
         return _observe_after_end(w, s, snap, inventory, order)
     return _observe_forward(w, s, snap, inventory, order)
+
+
+def _late_fee(w: EventWriter, s: CheckoutState, snap: ports.PaymentIntentSnapshot) -> CheckoutState:
+    """The capture was recorded without Stripe's fee (a webhook told of it first); a later
+    reply that knows the fee records it, once: a fact about money, not a change of state."""
+    if s.payment_status != "succeeded" or s.fee_recorded or snap.fee is None:
+        return s
+    return w.checkout(s, ev.PaymentFeeRecorded, payment_intent_id=snap.id,
+                      charge_id=snap.latest_charge or s.charge_id, fee=snap.fee,
+                      currency=snap.currency, balance_transaction_id=snap.balance_transaction_id)
 
 
 def _nothing_new(s: CheckoutState, snap: ports.PaymentIntentSnapshot) -> bool:
@@ -129,6 +140,10 @@ def _captured(w, s: CheckoutState, snap, inventory, order: OrderState | None) ->
     if s.payment_status != "succeeded":
         s = w.checkout(s, ev.PaymentCaptured, payment_intent_id=snap.id,
                        amount_received=amount, charge_id=snap.latest_charge)
+        if snap.fee is not None:
+            s = w.checkout(s, ev.PaymentFeeRecorded, payment_intent_id=snap.id,
+                           charge_id=snap.latest_charge, fee=snap.fee, currency=snap.currency,
+                           balance_transaction_id=snap.balance_transaction_id)
     if order is not None and order.status in ("pending", "cancelled"):
         w.emit(order.id, order.version, ord_ev.OrderPaid, payment_intent_id=snap.id,
                amount_captured=amount, charge_id=snap.latest_charge)

@@ -33,6 +33,9 @@ class PaymentIntentSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     charge_amount_captured: int | None = None
     checkout_id: str | None = None  # from metadata.checkout_id
     created: int = 0
+    # Stripe's fee for the latest charge, from its balance transaction, when the reply said
+    fee: int | None = None
+    balance_transaction_id: str | None = None
 
 
 def captured_amount(snap: PaymentIntentSnapshot) -> int:

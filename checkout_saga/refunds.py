@@ -4,7 +4,9 @@ by one; stock goes back on hand only once the refund succeeded."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+
+import msgspec
 
 from checkout_saga import effects as fx
 from checkout_saga import errors, ports
@@ -20,6 +22,20 @@ from events.base import Cause, LineItem
 REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 
 
+class RefundPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """CONTRACT §1 v2: refunds are allowed while ``now < paid_at + window_days`` (0: none);
+    above ``approval_above`` (minor units) a refund waits for a second admin (None: never)."""
+
+    window_days: int = 90
+    approval_above: int | None = None
+
+    def window_ends_at(self, paid_at: datetime) -> datetime:
+        return paid_at + timedelta(days=self.window_days)
+
+    def needs_approval(self, amount: int) -> bool:
+        return self.approval_above is not None and amount > self.approval_above
+
+
 def refund_effect(order: OrderState, refund: RefundState) -> fx.CreateRefund:
     return fx.CreateRefund(order_id=order.order_id, refund_id=refund.refund_id,
                            payment_intent_id=order.payment_intent_id or "", amount=refund.amount,
@@ -28,7 +44,8 @@ def refund_effect(order: OrderState, refund: RefundState) -> fx.CreateRefund:
 
 @refusals_as_errors
 def decide_refund(
-    order: OrderState, cmd: RefundOrder, *, now: datetime, cause: Cause | None = None
+    order: OrderState, cmd: RefundOrder, *, now: datetime, cause: Cause | None = None,
+    policy: RefundPolicy = RefundPolicy(), requested_by: str | None = None,  # noqa: B008
 ) -> Decision:
     w = EventWriter(now, cause)
     refund_id = refund_id_for(order.id, cmd.idempotency_key)
@@ -43,6 +60,7 @@ def decide_refund(
         raise errors.ValidationError([("reason", "must be one of " + ", ".join(REFUND_REASONS))])
     if order.status not in ("paid", "partially_refunded"):
         raise errors.OrderNotPaidError(f"order is {order.status}", order_id=order.order_id)
+    _check_window(order, cmd, policy, now)
     amount = order.refundable if cmd.amount is None else cmd.amount
     if amount <= 0 and cmd.amount is not None:
         raise errors.ValidationError([("amount", "must be a positive integer")])
@@ -51,9 +69,14 @@ def decide_refund(
             f"refund of {amount} exceeds the refundable {order.refundable}",
             refundable=order.refundable)
     restock = _restock_lines(order, cmd, full=amount == order.refundable)
+    awaiting_approval = policy.needs_approval(amount)
     event = w.emit(order.id, order.version, ord_ev.RefundRequested, refund_id=refund_id,
                    amount=amount, reason=cmd.reason, restock=restock,
-                   idempotency_key=cmd.idempotency_key, request_fingerprint=cmd.fingerprint())
+                   idempotency_key=cmd.idempotency_key, request_fingerprint=cmd.fingerprint(),
+                   requested_by=requested_by, override_window=_overridden(order, cmd, policy, now),
+                   awaiting_approval=awaiting_approval)
+    if awaiting_approval:
+        return w.decision()  # nothing goes to Stripe before a second admin approves
     refund = RefundState(refund_id=refund_id, amount=amount, status="requested", reason=cmd.reason,
                          restock=tuple(restock), idempotency_key=cmd.idempotency_key,
                          request_fingerprint=cmd.fingerprint(), provider_refund_id=None,
@@ -61,10 +84,29 @@ def decide_refund(
     return w.decision([refund_effect(order, refund)])
 
 
+def _window_closed(order: OrderState, policy: RefundPolicy, now: datetime) -> bool:
+    return order.paid_at is None or now >= policy.window_ends_at(order.paid_at)
+
+
+def _overridden(order: OrderState, cmd: RefundOrder, policy: RefundPolicy, now: datetime) -> bool:
+    """Recorded on the refund: it was asked after the window, with an explicit override."""
+    return cmd.override_window and _window_closed(order, policy, now)
+
+
+def _check_window(order: OrderState, cmd: RefundOrder, policy: RefundPolicy, now: datetime) -> None:
+    if _window_closed(order, policy, now) and not cmd.override_window:
+        ends = policy.window_ends_at(order.paid_at) if order.paid_at else None
+        raise errors.RefundWindowExpiredError(
+            f"the refund window of {policy.window_days} days after payment has ended; "
+            "send \"override_window\": true to refund anyway",
+            order_id=order.order_id, window_days=policy.window_days,
+            window_ended_at=ends.isoformat() if ends else None)
+
+
 def _restock_lines(order: OrderState, cmd: RefundOrder, *, full: bool) -> list[LineItem]:
     promised: dict[str, int] = {}
     for r in order.refunds.values():
-        if r.status != "failed":
+        if r.status not in ("failed", "rejected"):
             for line in r.restock:
                 promised[line.sku] = promised.get(line.sku, 0) + line.quantity
     bought = {line.sku: line.quantity for line in order.items}
@@ -106,7 +148,7 @@ def decide_refund_result(
 ) -> Decision:
     w = EventWriter(now, cause)
     refund = order.refunds.get(refund_id)
-    if refund is None or refund.status in ("succeeded", "failed"):
+    if refund is None or refund.status in ("succeeded", "failed", "rejected", "pending_approval"):
         return w.decision()
     if isinstance(result, ports.PaymentOutcomeUnknownError | ports.PaymentProviderUnavailableError):
         return w.decision()  # stays requested: retried with the same key

@@ -132,6 +132,17 @@ class PaymentCaptured(DomainEvent, frozen=True, kw_only=True):
     charge_id: str | None
 
 
+class PaymentFeeRecorded(DomainEvent, frozen=True, kw_only=True):
+    """Stripe's processing fee for the capture, read from the charge's balance transaction
+    (recorded so that the transaction log is a pure projection of the stream)."""
+
+    payment_intent_id: str
+    charge_id: str | None
+    balance_transaction_id: str | None
+    fee: int
+    currency: str
+
+
 class CheckoutCompleted(DomainEvent, frozen=True, kw_only=True):
     pass
 

@@ -45,6 +45,25 @@ class RefundRequested(DomainEvent, frozen=True, kw_only=True):
     restock: list[LineItem]
     idempotency_key: str
     request_fingerprint: str
+    # v2 refund controls (defaults read events recorded before them):
+    requested_by: str | None = None  # the admin key's id
+    override_window: bool = False  # asked after the refund window, explicitly overridden
+    awaiting_approval: bool = False  # above the approval threshold: nothing sent until approved
+
+
+class RefundApproved(DomainEvent, frozen=True, kw_only=True):
+    """A second admin approved a refund that waited for approval; it is sent now."""
+
+    refund_id: str
+    approved_by: str
+
+
+class RefundRejected(DomainEvent, frozen=True, kw_only=True):
+    """A refund that waited for approval was rejected; it ends here, nothing was sent."""
+
+    refund_id: str
+    rejected_by: str
+    note: str
 
 
 class RefundSubmitted(DomainEvent, frozen=True, kw_only=True):

@@ -26,6 +26,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (601, "due_work", schema.DUE_WORK),
     (602, "reconciliation_reports", schema.RECONCILIATION_REPORTS),
     (1101, "orders_v2", schema.ORDERS_V2),
+    (1201, "payments_ledger_v2", [s for name in ("payments", "transactions", "refund_index")
+                                  for s in schema.create_all(name)]),
     (1301, "notifications_outbox", schema.OUTBOX + schema.WEBHOOK_ENDPOINTS),
 ]
 

@@ -35,6 +35,22 @@ _TABLES: dict[str, str] = {
     "ops_checkouts": """(
         checkout_id TEXT PRIMARY KEY, status TEXT NOT NULL, compensating INTEGER NOT NULL DEFAULT 0,
         last_error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    # --- issue 12: the payments ledger --------------------------------------------------
+    "payments": """(
+        payment_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, checkout_id TEXT, customer_id TEXT,
+        payment_intent_id TEXT, status TEXT NOT NULL, intent_status TEXT NOT NULL,
+        amount BIGINT NOT NULL, amount_captured BIGINT NOT NULL DEFAULT 0,
+        amount_refunded BIGINT NOT NULL DEFAULT 0, currency TEXT NOT NULL, card TEXT,
+        charge_id TEXT, fee BIGINT, refunds TEXT NOT NULL DEFAULT '{}',
+        disputes TEXT NOT NULL DEFAULT '{}', declines BIGINT NOT NULL DEFAULT 0,
+        authorized BIGINT NOT NULL DEFAULT 0, started_at TEXT NOT NULL, created_at TEXT,
+        captured_at TEXT, paid_at TEXT, completed_at TEXT, updated_at TEXT NOT NULL)""",
+    "transactions": """(
+        transaction_id TEXT PRIMARY KEY, type TEXT NOT NULL, amount BIGINT, currency TEXT,
+        order_id TEXT NOT NULL, payment_id TEXT NOT NULL, payment_intent_id TEXT,
+        stripe_id TEXT, created_at TEXT NOT NULL)""",
+    "refund_index": """(
+        refund_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, created_at TEXT NOT NULL)""",
 }
 
 _INDEXES: dict[str, list[tuple[str, str]]] = {
@@ -46,6 +62,15 @@ _INDEXES: dict[str, list[tuple[str, str]]] = {
     "payments_ledger": [("checkout", "checkout_id"), ("order", "order_id"),
                         ("intent", "payment_intent_id")],
     "ops_checkouts": [("status", "status, updated_at")],
+    "payments": [("created", "created_at DESC, payment_id DESC"),
+                 ("customer", "customer_id, created_at DESC, payment_id DESC"),
+                 ("status", "status, created_at DESC, payment_id DESC"),
+                 ("order", "order_id"), ("intent", "payment_intent_id"),
+                 ("started", "started_at"), ("completed", "completed_at"), ("paid", "paid_at")],
+    "transactions": [("created", "created_at DESC, transaction_id DESC"),
+                     ("type", "type, created_at DESC, transaction_id DESC"),
+                     ("stripe", "stripe_id"), ("payment", "payment_id")],
+    "refund_index": [],
 }
 
 TABLE_NAMES = tuple(_TABLES)

@@ -7,7 +7,11 @@ from projections.inventory import INVENTORY_LEVELS
 from projections.ledger import PAYMENTS_LEDGER
 from projections.ops import OPS_CHECKOUTS
 from projections.orders import ORDERS
+from projections.payments import PAYMENTS
+from projections.refund_index import REFUND_INDEX
+from projections.transactions import TRANSACTIONS
 
 PROJECTIONS: dict[str, Projection] = {
-    p.name: p for p in (ORDERS, INVENTORY_LEVELS, PAYMENTS_LEDGER, OPS_CHECKOUTS)
+    p.name: p for p in (ORDERS, INVENTORY_LEVELS, PAYMENTS_LEDGER, OPS_CHECKOUTS,
+                        PAYMENTS, TRANSACTIONS, REFUND_INDEX)
 }

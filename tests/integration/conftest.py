@@ -3,6 +3,8 @@ fake read models, and a client with a shop seeded through the API."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from litestar.testing import TestClient
 
@@ -14,7 +16,8 @@ from api.app import create_app
 from application.reconciliation import Reconciler
 from migrations import migrate
 from tests.conftest import system_for
-from tests.integration.api_support import ADMIN, FakeReadModels, api_settings
+from tests.integration.api_support import ADMIN, ADMIN_KEY, FakeReadModels, api_settings
+from tests.integration.ledger_support import SECOND_ADMIN_KEY
 from tests.plugins.emulator import TEST_API_KEY
 
 
@@ -65,3 +68,30 @@ def stripe_reconciler(stripe_shop, database_url):
     migrate(db)
     yield Reconciler(stripe_shop.checkouts, stripe_shop.inbox, stripe_shop.gateway, db)
     db.close()
+
+
+# --- the payments ledger and refund controls (issue 12): real read models, two admins ---
+
+
+@pytest.fixture
+def ledger_settings(database_url):
+    return dataclasses.replace(api_settings(database_url), admin_keys=(ADMIN_KEY, SECOND_ADMIN_KEY))
+
+
+@pytest.fixture
+def ledger_client(service, gateway, clock, ledger_settings, read_models):
+    """A seller, T-shirts (100 at 19.99) and mugs (100 at 12.50); projections caught up by
+    ``caught_up(client)``."""
+    app = create_app(system_for(service.store, gateway, clock, settings=ledger_settings,
+                                read_models=read_models))
+    with TestClient(app) as client:
+        assert client.put("/sellers/acct_1", json={"charges_enabled": True},
+                          headers=ADMIN).status_code == 200
+        for sku, amount in (("TSHIRT-M", 1999), ("MUG", 1250)):
+            product = {"name": sku, "unit_amount": amount, "currency": "usd",
+                       "seller_id": "acct_1", "active": True}
+            assert client.put(f"/products/{sku}", json=product, headers=ADMIN).status_code == 200
+            assert client.post(f"/inventory/{sku}/adjustments", json={"delta": 100, "reason": "initial"},
+                               headers=ADMIN).status_code == 200
+        client.read_models = read_models
+        yield client

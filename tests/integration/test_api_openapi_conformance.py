@@ -27,10 +27,10 @@ from adapters.database import parse_database_url
 from adapters.event_store import EventsourcingStore
 from adapters.fake_payment_gateway import FakePaymentGateway
 from api.app import create_app
+from projections.runtime import ReadModels
 from tests.conftest import system_for
 from tests.integration.api_support import (
     ADMIN,
-    FakeReadModels,
     api_settings,
     checkout_body,
 )
@@ -63,12 +63,17 @@ def app_and_seed(sqlite_database_url):
     store = EventsourcingStore(parse_database_url(sqlite_database_url), pool_size=4)
     clock = FakeClock()
     gateway = FakePaymentGateway()
+    # real read models: the payments ledger's routes read their tables (issue 12)
+    read_models = ReadModels(parse_database_url(sqlite_database_url), event_store=store)
+    read_models.migrate()
     system = system_for(store, gateway, clock, settings=api_settings(sqlite_database_url),
-                        read_models=FakeReadModels())
+                        read_models=read_models)
     app = create_app(system)
     with TestClient(app) as client:
         seeded = _seed(client)
+    read_models.catch_up()
     yield app, seeded
+    read_models.close()
     store.close()
 
 
@@ -104,6 +109,8 @@ def _only_missing_tracking_number(body: dict) -> bool:
 
 # No generator can sign a Stripe event, so every generated webhook is refused this way.
 UNSIGNABLE = ("POST /webhooks/stripe", 400, "invalid_signature")
+# JSON Schema cannot say "to not before from, at most 366 days" of two query parameters.
+REPORT_RANGE = ("GET /admin/reports/daily", 422, "to")
 
 
 def _accepted_or_refused_for_state(operation, response) -> None:
@@ -120,6 +127,10 @@ def _accepted_or_refused_for_state(operation, response) -> None:
         return
     if code == "validation_error" and _only_missing_tracking_number(response.json()):
         return
+    fields = [e.get("field") for e in response.json().get("errors") or []] if code else []
+    if fields and all((operation.label, response.status_code, f) == REPORT_RANGE
+                      or f == "cursor" for f in fields):
+        return  # a cursor is an opaque token: only one the API issued is valid
     assert response.status_code == 422 and code in STATE_DEPENDENT_422_CODES, (
         f"schema-valid request rejected: {response.status_code} {response.text[:500]}\n"
         f"{response.request.method} {response.request.url}\nbody: {response.request.body!r}")

@@ -52,7 +52,8 @@ def test_a_refund_is_created_with_201(shop_client):
     assert response.status_code == 201, response.text
     body = response.json()
     assert set(body) == {"refund_id", "order_id", "amount", "status", "reason", "created_at",
-                         "source"}
+                         "source", "requested_by", "approved_by", "override_window",
+                         "rejection_note"}
     assert (body["amount"], body["reason"], body["order_id"], body["source"]) == (
         1999, "requested_by_customer", order_id, "api")
     assert shop_client.get(f"/orders/{order_id}", headers=STORE).json()["status"] == "partially_refunded"

@@ -125,7 +125,8 @@ def test_lag_metrics_give_events_and_seconds_behind_per_projection(shop, read_mo
     after = read_models.lag_metrics()
 
     head = shop.store.max_notification_id()
-    assert set(behind) == {"orders", "inventory_levels", "payments_ledger", "ops_checkouts"}
+    assert set(behind) == {"orders", "inventory_levels", "payments_ledger", "ops_checkouts",
+                           "payments", "transactions", "refund_index"}
     assert all(events == head and seconds >= 0.0 for events, seconds in behind.values())
     assert all(value == (0, 0.0) for value in after.values())
 
