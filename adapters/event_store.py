@@ -115,7 +115,8 @@ class EventsourcingStore:
                 self.app.recorder, [(sid, v or 0) for (sid, _), v in zip(unique, versions, strict=True)])
             return [[codec.decode(e.topic, e.state) for e in found[sid]] for sid, _ in unique]
 
-        states = dict(zip(unique, self._latest.read_many(unique, events_after), strict=True))
+        keyed = [((sid, fold), fold) for sid, fold in unique]  # the cache's keys, as in ``get``
+        states = dict(zip(unique, self._latest.read_many(keyed, events_after), strict=True))
         return [states[r] for r in requests]
 
     def cached(self, stream_id: UUID, fold):
