@@ -73,7 +73,7 @@ def _profiler(service: ProcessGroup) -> subprocess.Popen | None:
     if not output:
         return None
     profiler = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(service.pgid), "--subprocesses",
-                                 "--format", "raw", "--rate", "200", "-o", output],
+                                 "--format", "raw", "--rate", "200", "--gil", "-o", output],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(2)
     return profiler
