@@ -20,6 +20,7 @@ BENCHES = {
     "projections": "bench.projections_bench:run",
     "recovery": "bench.recovery:run",
     "side_by_side": "bench.side_by_side:run",
+    "checkout_path": "bench.checkout_path:run",
 }
 
 
