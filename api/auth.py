@@ -50,11 +50,13 @@ def caller(connection: ASGIConnection) -> tuple[str, str]:
     raise ApiError(401, "unauthorized", "a valid API key is required (Authorization: Bearer ...)")
 
 
-def storefront_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+# Guards are coroutines although they only compute: litestar runs a plain function guard in a
+# worker thread (a thread hop and a future per request, on the event loop's CPU).
+async def storefront_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     caller(connection)
 
 
-def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     role, _id = caller(connection)
     if role != "admin":
         raise ApiError(403, "forbidden", "this route needs an admin key")

@@ -6,12 +6,14 @@ Every command is safe to repeat and to race: a stale append is decided again on 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
 from application.catalog_service import CatalogService
 from application.command_runner import CommandRunner
 from application.payment_effects import PaymentEffects, step_of
+from application.start_reads import read_for_start
 from checkout_saga import effects as fx
 from checkout_saga import errors, ports
 from checkout_saga.checkout import CheckoutState, fold_checkout
@@ -55,6 +57,15 @@ def _confirm_requested(events: list, payment_method: str | None) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _StartReads:
+    """What a start is decided on: the saga's states, and the catalog as it is now."""
+
+    ctx: SagaContext
+    products: dict
+    sellers: dict
+
+
 class StartResult:
     def __init__(self, checkout: CheckoutState, created: bool) -> None:
         self.checkout = checkout
@@ -93,24 +104,23 @@ class CheckoutService:
     def start_checkout(self, cmd: StartCheckout, cause: Cause | None = None) -> StartResult:
         sid = checkout_stream(cmd.checkout_session_id)
 
-        def load() -> SagaContext:
-            if self.store.get(sid, fold_checkout) is not None:
-                return self._load_context(sid)  # a replay: the saga may go on from here
-            return SagaContext(sid, None, {line.sku: self.catalog.get_inventory(line.sku)
-                                           for line in cmd.items})
+        def load() -> _StartReads:
+            reads = read_for_start(self.store, sid, [line.sku for line in cmd.items])
+            if reads.checkout is not None:  # a replay: the saga may go on from here
+                return _StartReads(self._load_context(sid), {}, {})
+            return _StartReads(SagaContext(sid, None, reads.inventory), reads.products,
+                               reads.sellers)
 
-        def decide(ctx: SagaContext) -> Decision:
-            if ctx.checkout is None:
+        def decide(loaded: _StartReads) -> Decision:
+            if loaded.ctx.checkout is None:
                 self.effects.require_available()  # a new checkout reserves nothing while Stripe is down
-            products = ({line.sku: self.catalog.get_product(line.sku) for line in cmd.items}
-                        if ctx.checkout is None else {})
-            sellers = {p.seller_id: self.catalog.get_seller(p.seller_id)
-                       for p in products.values() if p}
-            return decide_start(cmd, ctx.checkout, products, sellers, ctx.inventory, stream_id=sid,
-                                now=self.clock.now(), reservation_ttl=self.reservation_ttl,
-                                cause=cause, pricing=self.pricing)
+            return decide_start(cmd, loaded.ctx.checkout, loaded.products, loaded.sellers,
+                                loaded.ctx.inventory, stream_id=sid, now=self.clock.now(),
+                                reservation_ttl=self.reservation_ttl, cause=cause,
+                                pricing=self.pricing)
 
-        decision, ctx = self._decide_in_context("start_checkout", load, decide)
+        decision, loaded = self.runner.decide_and_append("start_checkout", load, decide)
+        ctx = loaded.ctx.advanced(decision.events)
         created = bool(decision.events)
         state, recorded = self._drive_recording(sid, decision.effects, cause, ctx)
         if created:

@@ -21,6 +21,7 @@ BENCHES = {
     "recovery": "bench.recovery:run",
     "side_by_side": "bench.side_by_side:run",
     "invoices": "bench.invoices_bench:run",
+    "checkout_path": "bench.checkout_path:run",
 }
 
 

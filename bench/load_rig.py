@@ -117,8 +117,9 @@ def run_once(name: str, command: str, env: dict[str, str], timeout: float = 60.0
 # --- CPU from /proc ----------------------------------------------------------------------
 
 
-def _stats() -> Iterator[tuple[int, str, int, int]]:
-    """(pid, comm, process group, CPU ticks incl. reaped children) of every process."""
+def _stats() -> Iterator[tuple[int, str, int, int, int]]:
+    """(pid, comm, process group, CPU ticks incl. reaped children, parent pid) of every
+    process."""
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -129,16 +130,29 @@ def _stats() -> Iterator[tuple[int, str, int, int]]:
         comm = raw[raw.index("(") + 1:raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2:].split()
         # fields[0] is field 3 (state): pgrp is field 5, utime..cstime are fields 14..17
-        yield int(entry.name), comm, int(fields[2]), sum(int(f) for f in fields[11:15])
+        yield (int(entry.name), comm, int(fields[2]), sum(int(f) for f in fields[11:15]),
+               int(fields[1]))
 
 
 def _group_members(pgid: int) -> list[int]:
-    return [pid for pid, _, group, _ in _stats() if group == pgid]
+    return [pid for pid, _, group, _, _ in _stats() if group == pgid]
 
 
 def group_cpu_seconds(pgid: int) -> float:
-    """User+system time of every live process of the group, and of its reaped children."""
-    return sum(ticks for _, _, group, ticks in _stats() if group == pgid) / CLK_TCK
+    """User+system time of every live process of the group and of every descendant of its
+    leader (a supervisor's children may move to process groups of their own: ``serve``'s
+    do), and of their reaped children."""
+    stats = list(_stats())
+    children: dict[int, list[int]] = {}
+    for pid, _, _, _, parent in stats:
+        children.setdefault(parent, []).append(pid)
+    ours, todo = set(), [pid for pid, _, group, _, _ in stats if group == pgid]
+    while todo:
+        pid = todo.pop()
+        if pid not in ours:
+            ours.add(pid)
+            todo.extend(children.get(pid, ()))
+    return sum(ticks for pid, _, _, ticks, _ in stats if pid in ours) / CLK_TCK
 
 
 def postgres_cpu_seconds(dbname: str) -> tuple[float, float]:
@@ -147,7 +161,7 @@ def postgres_cpu_seconds(dbname: str) -> tuple[float, float]:
     (the database names are random). A backend that exits inside a window takes its CPU time
     with it (the services keep pools open)."""
     ours = every = 0
-    for pid, comm, _, ticks in _stats():
+    for pid, comm, _, ticks, _ in _stats():
         if comm != "postgres":
             continue
         every += ticks

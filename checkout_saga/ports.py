@@ -302,6 +302,16 @@ class EventStore(Protocol):
         """The state folded from the stream (up to ``at_version``), or None if it is empty."""
         ...
 
+    def get_many(self, requests) -> list:  # noqa: ANN001
+        """``[get(stream_id, fold) for stream_id, fold in requests]``, as fresh, read together
+        (one round trip where the database allows)."""
+        ...
+
+    def cached(self, stream_id, fold):  # noqa: ANN001
+        """The last state of the stream this process knows, without a read (None: unknown);
+        a guess of what to read, never a basis for a decision."""
+        ...
+
     def stream(self, stream_id, *, upto_version: int | None = None) -> list:  # noqa: ANN001
         ...
 

@@ -36,6 +36,7 @@ class ReadModels:
         self._thread: threading.Thread | None = None
         self._retry_in = 0.0
         self.on_batch: Callable[[int, list], None] | None = None
+        self._positions: dict[str, int] = {}  # as last written by this runner (see runner)
         self.waker: PostgresWaker | SleepWaker | None = None
 
     def migrate(self) -> list[int]:
@@ -51,7 +52,7 @@ class ReadModels:
         each committed batch (the bench measures projection lag with it)."""
         with self._lock:
             return catch_up(self.db, self.event_store, self.targets, self.batch,
-                            on_batch=self.on_batch)
+                            on_batch=self.on_batch, positions=self._positions)
 
     def start_background(self, poll_interval: float = 0.2, *,
                          fallback_poll: float = DEFAULT_FALLBACK_POLL) -> None:
