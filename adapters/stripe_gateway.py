@@ -17,6 +17,7 @@ import structlog
 
 from adapters.circuit_breaker import BreakerSettings, BreakerState, CircuitBreaker
 from adapters.stripe_customers import StripeCustomerCalls
+from adapters.stripe_keys import stripe_idempotency_key
 from adapters.stripe_webhooks import (
     as_dict,
     dispute_snapshot,
@@ -309,7 +310,7 @@ _REFUSED_UNREAD = frozenset({400, 414, 431})
 
 
 def _key(idempotency_key: str) -> dict[str, str]:
-    return {"idempotency_key": idempotency_key}
+    return {"idempotency_key": stripe_idempotency_key(idempotency_key)}
 
 
 def _quoted(value: str) -> str:

@@ -214,10 +214,11 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
     for name, rule in CROSS_FIELD_RULES.items():
         schemas[name].update(rule)
     for item in document.get("paths", {}).values():
-        for operation in item.values():
+        for method, operation in item.items():
             if not isinstance(operation, dict):
                 continue
             _optional_body(operation.get("requestBody"))
+            _rate_limited(method, operation)
             for parameter in operation.get("parameters", ()):
                 _ecma_pattern(parameter.get("schema") or {})
     return document
@@ -229,6 +230,18 @@ def _optional_body(body: dict[str, Any] | None) -> None:
     schema = ((body or {}).get("content", {}).get("application/json") or {}).get("schema") or {}
     if {"type": "null"} in schema.get("oneOf", ()):
         body["required"] = False
+
+
+def _rate_limited(method: str, operation: dict[str, Any]) -> None:
+    """CONTRACT §3.10: a storefront write (any write route without a 403, i.e. open to a
+    storefront key) may be answered ``429 rate_limited``, as its problem responses are."""
+    responses = operation.get("responses", {})
+    if method.upper() not in RATE_LIMITED_METHODS or "403" in responses or "401" not in responses:
+        return
+    responses.setdefault("429", {**responses["401"], "description": TITLES[429]})
+
+
+RATE_LIMITED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _ecma_pattern(schema: dict[str, Any]) -> None:
