@@ -143,3 +143,15 @@ def test_a_setup_intent_body_may_be_left_out_or_null_as_the_document_says(client
     document = client.get("/schema/openapi.json").json()
     operation = document["paths"]["/customers/{customer_id}/setup-intents"]["post"]
     assert operation["requestBody"]["required"] is False
+
+
+def test_the_document_states_the_id_patterns_and_that_shipped_needs_a_tracking_number(client):
+    document = client.get("/schema/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert schemas["SavePaymentMethodIn"]["properties"]["payment_method"]["pattern"] == "^pm_[A-Za-z0-9_]+$"
+    path = document["paths"]["/customers/{customer_id}/payment-methods"]["post"]["parameters"]
+    customer_id = next(p for p in path if p["name"] == "customer_id")["schema"]
+    assert customer_id["pattern"] == "^[^\\x00-\\x1f\\x7f-\\x9f]+$" and customer_id["maxLength"] == 255
+    fulfilment = schemas["FulfillmentIn"]
+    assert fulfilment["if"]["properties"]["status"] == {"const": "shipped"}
+    assert fulfilment["then"]["required"] == ["tracking_number"]
