@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import stripe
 import structlog
 
+from adapters.stripe_keys import stripe_idempotency_key
 from adapters.stripe_webhooks import as_dict
 from checkout_saga.ports import PaymentMethodSnapshot, SetupIntentSnapshot
 
@@ -38,6 +39,10 @@ def setup_intent_snapshot(setup: Any) -> SetupIntentSnapshot:
         payment_method=method if isinstance(method, str) or method is None else method["id"])
 
 
+def _key(idempotency_key: str) -> dict[str, str]:
+    return {"idempotency_key": stripe_idempotency_key(idempotency_key)}
+
+
 class StripeCustomerCalls:
     """Needs ``self._client`` (a ``stripe.StripeClient``) and ``self._call(operation, fn,
     **context)`` (breaker + error translation) from the class it is mixed into."""
@@ -52,7 +57,7 @@ class StripeCustomerCalls:
         return self._call(
             "ensure_customer",
             lambda: self._client.v1.customers.create(
-                params=params, options={"idempotency_key": idempotency_key}).id,
+                params=params, options=_key(idempotency_key)).id,
             customer_id=customer_id, idempotency_key=idempotency_key)
 
     def customer_ref(self, stripe_customer_id: str) -> str | None:
@@ -71,7 +76,7 @@ class StripeCustomerCalls:
         return self._call(
             "create_setup_intent",
             lambda: setup_intent_snapshot(self._client.v1.setup_intents.create(
-                params=params, options={"idempotency_key": idempotency_key})),
+                params=params, options=_key(idempotency_key))),
             stripe_customer_id=stripe_customer_id, idempotency_key=idempotency_key)
 
     def attach_payment_method(self, payment_method: str, *, stripe_customer_id: str,
@@ -80,7 +85,7 @@ class StripeCustomerCalls:
             "attach_payment_method",
             lambda: payment_method_snapshot(self._client.v1.payment_methods.attach(
                 payment_method, params={"customer": stripe_customer_id},
-                options={"idempotency_key": idempotency_key})),
+                options=_key(idempotency_key))),
             stripe_customer_id=stripe_customer_id, idempotency_key=idempotency_key)
 
     def detach_payment_method(self, payment_method_id: str, *, idempotency_key: str) -> None:
@@ -88,7 +93,7 @@ class StripeCustomerCalls:
 
         def detach() -> None:
             try:
-                methods.detach(payment_method_id, options={"idempotency_key": idempotency_key})
+                methods.detach(payment_method_id, options=_key(idempotency_key))
             except stripe.InvalidRequestError:
                 # "not attached to a customer": a retry after a lost reply, or detached at
                 # Stripe already. Anything else (e.g. no such method) is raised.
@@ -112,5 +117,5 @@ class StripeCustomerCalls:
         self._call(
             "set_default_payment_method",
             lambda: self._client.v1.customers.update(
-                stripe_customer_id, params=params, options={"idempotency_key": idempotency_key}),
+                stripe_customer_id, params=params, options=_key(idempotency_key)),
             stripe_customer_id=stripe_customer_id)

@@ -18,6 +18,7 @@ import structlog
 
 from adapters.circuit_breaker import BreakerSettings, BreakerState, CircuitBreaker
 from adapters.stripe_customers import StripeCustomerCalls
+from adapters.stripe_keys import stripe_idempotency_key
 from adapters.stripe_webhooks import (
     as_dict,
     charge_fee,
@@ -318,8 +319,13 @@ class StripePaymentGateway(StripeCustomerCalls):
         return self.breaker.call(guarded)
 
 
+# Statuses of an APIError (a body that is not Stripe's JSON) that mean "not a request", never
+# "maybe done": bad request, URI or headers too long.
+_REFUSED_UNREAD = frozenset({400, 414, 431})
+
+
 def _key(idempotency_key: str) -> dict[str, str]:
-    return {"idempotency_key": idempotency_key}
+    return {"idempotency_key": stripe_idempotency_key(idempotency_key)}
 
 
 def _quoted(value: str) -> str:
@@ -355,6 +361,10 @@ def _translated(operation: str, context: dict[str, Any]) -> Iterator[None]:
     except (stripe.AuthenticationError, stripe.PermissionError) as exc:
         raise _rejection(operation, context, exc) from exc
     except stripe.StripeError as exc:  # APIConnectionError (timeouts too), APIError, 409, 5xx
+        if isinstance(exc, stripe.APIError) and exc.http_status in _REFUSED_UNREAD:
+            # refused before it was read (a request line or header that is not HTTP, e.g. an id
+            # with a control character): nothing happened at Stripe; a rejection, not an outage
+            raise _rejection(operation, context, exc) from exc
         log.warning(
             "stripe_outcome_unknown",
             operation=operation,

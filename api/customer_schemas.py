@@ -7,18 +7,18 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from api.schemas import Request, ShortText
+from api.schemas import CUSTOMER_ID_PATTERN, PaymentMethodId, Request
 
 #: the shop's customer id, as on a checkout's ``customer.id``
-CustomerId = Annotated[str, Meta(min_length=1, max_length=255)]
+CustomerId = Annotated[str, Meta(min_length=1, max_length=255, pattern=CUSTOMER_ID_PATTERN)]
 
 
 class SetupIntentIn(Request):
-    payment_method: ShortText | None = None
+    payment_method: PaymentMethodId | None = None
 
 
 class SavePaymentMethodIn(Request):
-    payment_method: ShortText
+    payment_method: PaymentMethodId
 
 
 class SetupIntentOut(msgspec.Struct, kw_only=True):

@@ -195,11 +195,66 @@ def add_links(openapi: OpenAPI) -> None:
                                         parameters=dict(parameters) or None, request_body=body)
 
 
+# --- what litestar's generator cannot say, added to the built document -----------------------
+
+# CONTRACT §3.2 v2: a fulfilment move to ``shipped`` needs a tracking number (JSON Schema 2020-12).
+SHIPPED_NEEDS_TRACKING = {
+    "if": {"properties": {"status": {"const": "shipped"}}, "required": ["status"]},
+    "then": {"required": ["tracking_number"],
+             "properties": {"tracking_number": {"type": "string", "minLength": 1, "maxLength": 255,
+                                                "pattern": "\\S"}}},
+}
+CROSS_FIELD_RULES = {"FulfillmentIn": SHIPPED_NEEDS_TRACKING}
+
+
+def finish_document(document: dict[str, Any]) -> dict[str, Any]:
+    """The one post-processing pass over the generated document: cross-field rules, optional
+    bodies, ECMA-262 patterns in parameters."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for name, rule in CROSS_FIELD_RULES.items():
+        schemas[name].update(rule)
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            if not isinstance(operation, dict):
+                continue
+            _optional_body(operation.get("requestBody"))
+            _rate_limited(method, operation)
+            for parameter in operation.get("parameters", ()):
+                _ecma_pattern(parameter.get("schema") or {})
+    return document
+
+
+def _optional_body(body: dict[str, Any] | None) -> None:
+    """A body declared ``X | None`` may be left out (litestar reads no body as None), as the
+    routes do: the document says it is not required."""
+    schema = ((body or {}).get("content", {}).get("application/json") or {}).get("schema") or {}
+    if {"type": "null"} in schema.get("oneOf", ()):
+        body["required"] = False
+
+
+def _rate_limited(method: str, operation: dict[str, Any]) -> None:
+    """CONTRACT §3.10: a storefront write (any write route without a 403, i.e. open to a
+    storefront key) may be answered ``429 rate_limited``, as its problem responses are."""
+    responses = operation.get("responses", {})
+    if method.upper() not in RATE_LIMITED_METHODS or "403" in responses or "401" not in responses:
+        return
+    responses.setdefault("429", {**responses["401"], "description": TITLES[429]})
+
+
+RATE_LIMITED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _ecma_pattern(schema: dict[str, Any]) -> None:
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and pattern.startswith("\\A") and pattern.endswith("\\Z"):
+        schema["pattern"] = f"^{pattern[2:-2]}$"
+
+
 @dataclass
 class LinkedOpenAPI(OpenAPI):
     def to_schema(self) -> dict[str, Any]:
         add_links(self)
-        return super().to_schema()
+        return finish_document(super().to_schema())
 
 
 @dataclass

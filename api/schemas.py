@@ -23,6 +23,12 @@ NonBlank = Annotated[str, Meta(min_length=1, max_length=255, pattern=r"\S")]
 CountryCode = Annotated[Literal[tuple(sorted(COUNTRIES))],  # type: ignore[valid-type]
                         Meta(description="ISO 3166-1 alpha-2 country code, upper-case")]
 Email = Annotated[str, Meta(max_length=320)]
+# The shop's customer id: at most 255 characters, none of them a control character (it goes to
+# Stripe in metadata and idempotency-key headers, where a control character is not a request).
+CUSTOMER_ID_PATTERN = r"\A[^\x00-\x1f\x7f-\x9f]+\Z"
+# A Stripe PaymentMethod id, or one of the documented test tokens (``pm_card_visa``).
+PAYMENT_METHOD_ID_PATTERN = r"\Apm_[A-Za-z0-9_]+\Z"
+PaymentMethodId = Annotated[str, Meta(min_length=4, max_length=255, pattern=PAYMENT_METHOD_ID_PATTERN)]
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -33,7 +39,7 @@ class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class CustomerIn(Request):
-    id: Annotated[str, Meta(max_length=255)] | None = None
+    id: Annotated[str, Meta(min_length=1, max_length=255, pattern=CUSTOMER_ID_PATTERN)] | None = None
     email: Annotated[str, Meta(max_length=320)] | None = None
 
 

@@ -51,8 +51,9 @@ PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
 
 # A request matching the schema may still be refused for the state it meets; these are the only
 # refusals it may get (status, problem code or None for any code).
-# (Each call carries the right key, so a 401 or 403 is never one of them.)
-STATE_DEPENDENT = {402, 404, 409}
+# (Each call carries the right key, so a 401 or 403 is never one of them; a storefront write
+# over the key's rate limit is a 429, documented on those routes.)
+STATE_DEPENDENT = {402, 404, 409, 429}
 STATE_DEPENDENT_422 = {"unknown_sku", "product_unavailable"}
 UNSIGNABLE = ("POST", "/webhooks/stripe", 400, "invalid_signature")  # no generator signs events
 
@@ -144,9 +145,11 @@ def _problem(method: str, path: str, status: int, content_type: str, body: Any,
     # JSON Schema cannot say "distinct SKUs" of a list of objects, nor that a cart's currency
     # is its products' (a state: the price list), nor which SKUs and how many of them an order
     # has to restock (a state: the order's lines); a cursor is opaque
+    # nor, without conditionals on a property inside a nullable object, that saving the card or
+    # paying with the "default" one needs customer.id (shipped needs tracking_number is an if/then)
     errors = body.get("errors") or []
     if code == "validation_error" and errors and all(
-            e.get("message", "").startswith(("duplicate sku", "priced in "))
+            e.get("message", "").startswith(("duplicate sku", "priced in ", "needs customer.id"))
             or str(e.get("field", "")).startswith("restock[") for e in errors):
         return None
     if code == "validation_error" and fields == {"cursor"}:

@@ -114,3 +114,44 @@ def test_customers_need_a_key(client):
 def test_an_unknown_query_parameter_is_a_validation_error(client):
     response = client.get("/customers/cus_42/payment-methods?type=card", headers=STORE)
     assert_problem(response, 422, "validation_error")
+
+
+def test_a_payment_method_that_is_not_a_pm_id_is_a_validation_error_naming_the_field(client, gateway):
+    for token in ("\u0007\u00e3", "card_123", "pm_", "pm_x y"):
+        body = assert_problem(save(client, token=token), 422, "validation_error")
+        assert [e["field"] for e in body["errors"]] == ["payment_method"], body
+        response = client.post("/customers/cus_42/setup-intents", json={"payment_method": token}, headers=STORE)
+        assert_problem(response, 422, "validation_error")
+    assert listed(client) == []
+
+
+def test_a_customer_id_with_a_control_character_is_a_validation_error_naming_it(client):
+    for customer in ("%18%C3%B1%C2%8C%13", "cus%0A", "cus%7F"):
+        response = client.post(f"/customers/{customer}/setup-intents", headers=STORE)
+        body = assert_problem(response, 422, "validation_error")
+        assert [e["field"] for e in body["errors"]] == ["customer_id"], body
+        assert_problem(save(client, customer=customer), 422, "validation_error")
+        assert_problem(client.get(f"/customers/{customer}/payment-methods", headers=STORE),
+                       422, "validation_error")
+
+
+def test_a_setup_intent_body_may_be_left_out_or_null_as_the_document_says(client):
+    for body in ({}, {"content": b"null", "headers": {"content-type": "application/json"}}):
+        response = client.post("/customers/cus_42/setup-intents", headers=STORE | body.pop("headers", {}),
+                               **body)
+        assert response.status_code == 201, response.text
+    document = client.get("/schema/openapi.json").json()
+    operation = document["paths"]["/customers/{customer_id}/setup-intents"]["post"]
+    assert operation["requestBody"]["required"] is False
+
+
+def test_the_document_states_the_id_patterns_and_that_shipped_needs_a_tracking_number(client):
+    document = client.get("/schema/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert schemas["SavePaymentMethodIn"]["properties"]["payment_method"]["pattern"] == "^pm_[A-Za-z0-9_]+$"
+    path = document["paths"]["/customers/{customer_id}/payment-methods"]["post"]["parameters"]
+    customer_id = next(p for p in path if p["name"] == "customer_id")["schema"]
+    assert customer_id["pattern"] == "^[^\\x00-\\x1f\\x7f-\\x9f]+$" and customer_id["maxLength"] == 255
+    fulfilment = schemas["FulfillmentIn"]
+    assert fulfilment["if"]["properties"]["status"] == {"const": "shipped"}
+    assert fulfilment["then"]["required"] == ["tracking_number"]

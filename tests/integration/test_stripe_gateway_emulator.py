@@ -14,6 +14,7 @@ from adapters.stripe_webhooks import verify_and_parse
 from checkout_saga.ports import (
     PaymentOutcomeUnknownError,
     PaymentRateLimitedError,
+    PaymentRequestRejectedError,
 )
 
 from .stripe_contract_scenarios import (
@@ -142,6 +143,22 @@ def test_rate_limiting_is_reported_as_rate_limited(emulator):
 
     with pytest.raises(PaymentRateLimitedError):
         create(emulator.gateway(), new_checkout())
+
+
+def test_an_id_that_is_not_http_is_a_rejection_the_breaker_does_not_count(emulator):
+    # given a breaker that would open on the first transient failure
+    gateway = emulator.gateway(breaker=BreakerSettings(failure_threshold=1))
+    customer = gateway.ensure_customer(customer_id="cus_not_http", idempotency_key="cus_not_http:create")
+
+    # when a payment method id with a control character is attached (the server refuses the
+    # request line, with a body that is not Stripe's JSON)
+    with pytest.raises(PaymentRequestRejectedError):
+        gateway.attach_payment_method("\u0007\u00e3", stripe_customer_id=customer,
+                                      idempotency_key="cus_not_http:attach")
+
+    # then it is the caller's error, not an outage: the breaker stays closed
+    assert gateway.is_available()
+    assert gateway.list_payment_methods(customer) == []
 
 
 def test_a_reply_that_comes_after_the_client_gave_up_leaves_the_outcome_unknown(emulator):
